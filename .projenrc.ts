@@ -51,7 +51,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   tsconfigDev: {
-    include: ['scripts/**/*.ts'],
+    include: ['../scripts/**/*.ts'],
     compilerOptions: {},
   },
 
@@ -66,7 +66,7 @@ project.addPackageIgnore('/demo.out/');
 // The main job: synthesize the example stacks (both profiles) and print what they contain.
 project.addTask('demo', {
   description: 'Synthesize the example stacks (dev and prod) and print a summary of what they contain',
-  exec: 'ts-node --project tsconfig.dev.json scripts/demo.ts',
+  exec: 'ts-node --project test/tsconfig.json scripts/demo.ts',
 });
 
 // Everything the README's test command runs: the library build (compile, lint, unit/policy/snapshot tests,

@@ -1,5 +1,4 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './fargate-web-service-with-database';
+export * from './profile';
+export * from './props';
+export * from './service-image';

@@ -1,0 +1,121 @@
+import { CfnOutput } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { allowServiceToReachDatabase, createDatabase } from './database';
+import { createLoadBalancer } from './load-balancer';
+import { createNetwork } from './network';
+import { EnvironmentProfile } from './profile';
+import { FargateWebServiceWithDatabaseProps } from './props';
+import { createRepository } from './repository';
+import { resolveOptions } from './resolve-options';
+import { createService } from './service';
+
+/**
+ * A web service on ECS Fargate behind an Application Load Balancer, with its own ECR repository and an RDS
+ * PostgreSQL database whose credentials reach the container only as Secrets Manager secrets.
+ *
+ * @example
+ * new FargateWebServiceWithDatabase(this, 'Api', {
+ *   image: ServiceImage.fromDirectory('./app'),
+ *   profile: EnvironmentProfile.PROD,
+ * });
+ */
+export class FargateWebServiceWithDatabase extends Construct {
+  /** The profile whose defaults were applied. */
+  public readonly profile: EnvironmentProfile;
+  /** The VPC: the given one, or the one the construct created. */
+  public readonly vpc: ec2.IVpc;
+  /** The dedicated ECR repository for the service's images. */
+  public readonly repository: ecr.Repository;
+  /** The ECS cluster. */
+  public readonly cluster: ecs.ICluster;
+  /** The Fargate task definition. */
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The application container. */
+  public readonly container: ecs.ContainerDefinition;
+  /** The Fargate service. */
+  public readonly service: ecs.FargateService;
+  /** The tasks' security group. */
+  public readonly serviceSecurityGroup: ec2.SecurityGroup;
+  /** The container's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The service's scalable task count, to add more scaling policies. */
+  public readonly scaling: ecs.ScalableTaskCount;
+  /** The Application Load Balancer. */
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** The listener that forwards to the service: HTTPS when there is a certificate, else HTTP. */
+  public readonly listener: elbv2.ApplicationListener;
+  /** The HTTP listener on port 80 (forwards, or redirects to HTTPS). */
+  public readonly httpListener: elbv2.ApplicationListener;
+  /** The target group of the service's tasks. */
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The certificate of the HTTPS listener, when there is one. */
+  public readonly certificate?: acm.ICertificate;
+  /** The PostgreSQL instance. */
+  public readonly database: rds.DatabaseInstance;
+  /** The database's security group. */
+  public readonly databaseSecurityGroup: ec2.SecurityGroup;
+  /** The secret with the database's `host`, `port`, `dbname`, `username` and `password`. */
+  public readonly databaseSecret: secretsmanager.ISecret;
+  /** The KMS key that encrypts the database and its secret. */
+  public readonly databaseEncryptionKey: kms.IKey;
+  /** The service's URL: `https://` with a certificate, else `http://`. */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: FargateWebServiceWithDatabaseProps) {
+    super(scope, id);
+    const options = resolveOptions(this, props);
+    this.profile = options.profile;
+
+    this.vpc = createNetwork(this, options);
+    this.repository = createRepository(this, options);
+    const database = createDatabase(this, this.vpc, options);
+    const lb = createLoadBalancer(this, this.vpc, options);
+    const service = createService(this, this.vpc, this.repository, database.secret, lb, options);
+    allowServiceToReachDatabase(database, service.securityGroup);
+
+    this.database = database.instance;
+    this.databaseSecret = database.secret;
+    this.databaseSecurityGroup = database.securityGroup;
+    this.databaseEncryptionKey = database.encryptionKey;
+    this.loadBalancer = lb.loadBalancer;
+    this.listener = lb.listener;
+    this.httpListener = lb.httpListener;
+    this.targetGroup = lb.targetGroup;
+    this.certificate = lb.certificate;
+    this.url = lb.url;
+    this.cluster = service.cluster;
+    this.taskDefinition = service.taskDefinition;
+    this.container = service.container;
+    this.service = service.service;
+    this.serviceSecurityGroup = service.securityGroup;
+    this.logGroup = service.logGroup;
+    this.scaling = service.scaling;
+
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const outputs: Record<string, [string, string]> = {
+      ServiceUrl: [this.url, 'URL of the web service'],
+      LoadBalancerDnsName: [this.loadBalancer.loadBalancerDnsName, 'DNS name of the load balancer'],
+      ClusterName: [this.cluster.clusterName, 'ECS cluster name'],
+      ServiceName: [this.service.serviceName, 'ECS service name'],
+      RepositoryUri: [this.repository.repositoryUri, 'ECR repository URI for CI to push images to'],
+      LogGroupName: [this.logGroup.logGroupName, 'Log group of the application container'],
+      DatabaseEndpoint: [this.database.dbInstanceEndpointAddress, 'Database endpoint address'],
+      DatabaseSecretArn: [this.databaseSecret.secretArn, 'ARN of the database credentials secret'],
+    };
+    for (const [id, [value, description]] of Object.entries(outputs)) {
+      new CfnOutput(this, id, { value, description });
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ResolvedOptions } from './resolve-options';
+
+/**
+ * Creates the VPC, or returns the given one.
+ *
+ * A new VPC has public subnets (load balancer, NAT gateways), private-with-egress subnets when there are NAT
+ * gateways (tasks) and isolated subnets (database). Without NAT gateways the tasks run in the public subnets.
+ */
+export function createNetwork(scope: Construct, options: ResolvedOptions): ec2.IVpc {
+  const network = options.network;
+  if (network.vpc) return network.vpc;
+
+  const subnetConfiguration: ec2.SubnetConfiguration[] = [
+    { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+    { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+  ];
+  if (network.natGateways > 0) {
+    subnetConfiguration.splice(1, 0, { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 });
+  }
+  const vpc = new ec2.Vpc(scope, 'Vpc', {
+    maxAzs: network.maxAzs,
+    natGateways: network.natGateways,
+    subnetConfiguration,
+    restrictDefaultSecurityGroup: true,
+  });
+  if (network.flowLogs) {
+    const logGroup = new logs.LogGroup(scope, 'FlowLogs', {
+      retention: options.container.logRetention,
+      removalPolicy: options.container.removalPolicy,
+    });
+    vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+  }
+  return vpc;
+}

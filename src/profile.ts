@@ -1,0 +1,92 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+
+/**
+ * A named set of defaults for every part of the construct.
+ *
+ * Every value a profile sets can be overridden by its own prop.
+ */
+export enum EnvironmentProfile {
+  /**
+   * Cheap and disposable: no NAT gateway (tasks get a public IP and accept traffic only from the load balancer),
+   * one task, a single-AZ `db.t4g.micro` database, one day of backups, no deletion protection, and everything is
+   * destroyed with the stack.
+   */
+  DEV = 'dev',
+
+  /**
+   * Safe: one NAT gateway per AZ, two to ten tasks across AZs, a Multi-AZ `db.m7g.large` database with 14 days of
+   * point-in-time recovery, deletion protection, a final snapshot on removal, and retained logs and images.
+   */
+  PROD = 'prod',
+}
+
+/** The defaults a profile sets. Internal: every value here is reachable through a prop. */
+export interface ProfileDefaults {
+  readonly maxAzs: number;
+  readonly natGateways: number;
+  readonly vpcFlowLogs: boolean;
+  readonly taskCpu: number;
+  readonly taskMemoryMiB: number;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly maxImageCount: number;
+  readonly untaggedImageExpiry: Duration;
+  readonly imageTagImmutable: boolean;
+  readonly databaseInstanceType: ec2.InstanceType;
+  readonly multiAz: boolean;
+  readonly allocatedStorageGiB: number;
+  readonly maxAllocatedStorageGiB: number;
+  readonly backupRetention: Duration;
+  readonly deletionProtection: boolean;
+  readonly databaseRemovalPolicy: RemovalPolicy;
+}
+
+/** One table of defaults per profile; every part reads its defaults from here. */
+export const PROFILE_DEFAULTS: Record<EnvironmentProfile, ProfileDefaults> = {
+  [EnvironmentProfile.DEV]: {
+    maxAzs: 2,
+    natGateways: 0,
+    vpcFlowLogs: true,
+    taskCpu: 256,
+    taskMemoryMiB: 512,
+    minCapacity: 1,
+    maxCapacity: 2,
+    logRetention: logs.RetentionDays.ONE_WEEK,
+    removalPolicy: RemovalPolicy.DESTROY,
+    maxImageCount: 10,
+    untaggedImageExpiry: Duration.days(1),
+    imageTagImmutable: false,
+    databaseInstanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
+    multiAz: false,
+    allocatedStorageGiB: 20,
+    maxAllocatedStorageGiB: 50,
+    backupRetention: Duration.days(1),
+    deletionProtection: false,
+    databaseRemovalPolicy: RemovalPolicy.DESTROY,
+  },
+  [EnvironmentProfile.PROD]: {
+    maxAzs: 2,
+    natGateways: 2,
+    vpcFlowLogs: true,
+    taskCpu: 512,
+    taskMemoryMiB: 1024,
+    minCapacity: 2,
+    maxCapacity: 10,
+    logRetention: logs.RetentionDays.THREE_MONTHS,
+    removalPolicy: RemovalPolicy.RETAIN,
+    maxImageCount: 30,
+    untaggedImageExpiry: Duration.days(7),
+    imageTagImmutable: true,
+    databaseInstanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+    multiAz: true,
+    allocatedStorageGiB: 100,
+    maxAllocatedStorageGiB: 1000,
+    backupRetention: Duration.days(14),
+    deletionProtection: true,
+    databaseRemovalPolicy: RemovalPolicy.SNAPSHOT,
+  },
+};

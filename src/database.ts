@@ -50,6 +50,7 @@ export function createDatabase(scope: Construct, vpc: ec2.IVpc, options: Resolve
     vpcSubnets: options.network.databaseSubnets,
     securityGroups: [securityGroup],
     publiclyAccessible: false,
+    port: 5432,
     multiAz: d.multiAz,
     databaseName: d.databaseName,
     credentials: rds.Credentials.fromSecret(secret),
@@ -102,5 +103,5 @@ function addRotation(scope: Construct, vpc: ec2.IVpc, instance: rds.DatabaseInst
 
 /** Opens the database port to the service's security group, and to nothing else. */
 export function allowServiceToReachDatabase(database: DatabaseParts, serviceSecurityGroup: ec2.ISecurityGroup): void {
-  database.instance.connections.allowDefaultPortFrom(serviceSecurityGroup, 'The web service');
+  database.instance.connections.allowFrom(serviceSecurityGroup, ec2.Port.tcp(5432), 'The web service');
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -142,6 +142,11 @@ export function resolveOptions(scope: Construct, props: FargateWebServiceWithDat
   const service = resolveService(props, defaults.taskCpu, defaults.taskMemoryMiB, loadBalancer.healthCheck);
   const database = resolveDatabase(props, defaults);
   const network = resolveNetwork(scope, props, defaults.maxAzs, defaults.natGateways, defaults.vpcFlowLogs, database.multiAz);
+  if (network.vpc && loadBalancer.internetFacing && network.vpc.publicSubnets.length === 0) {
+    throw new Error(
+      '`loadBalancer.internetFacing` needs public subnets, and `network.vpc` has none; add public subnets or set `loadBalancer.internetFacing: false`.',
+    );
+  }
   const repository = resolveRepository(props, defaults);
 
   return { profile, image: props.image, network, repository, container, service, loadBalancer, scaling, database };
@@ -522,7 +527,17 @@ function resolveGivenVpc(
     }
   }
 
-  const dbSelection = databaseSelection ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  const dbSelection =
+    databaseSelection ??
+    (vpc.isolatedSubnets.length > 0
+      ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }
+      : { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+  if (!databaseSelection && vpc.isolatedSubnets.length === 0) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-fargate-web-service-with-database:databaseNotIsolated',
+      'The given VPC has no isolated subnets, so the database is placed in its private subnets. Isolated subnets (no route to the internet) are safer; select them with `network.databaseSubnets`.',
+    );
+  }
   const dbSubnets = selectOrExplain(vpc, dbSelection, 'network.databaseSubnets');
   const azs = new Set(dbSubnets.map((s) => s.availabilityZone));
   if (azs.size < 2) {
@@ -569,8 +584,11 @@ function hasDefaultRoute(scope: Construct, subnet: ec2.ISubnet): boolean {
 }
 
 function missingEndpoints(scope: Construct, vpc: ec2.IVpc): string[] {
+  const stack = Stack.of(scope);
   const serviceNames = allConstructs(scope)
     .filter((c): c is ec2.CfnVPCEndpoint => c instanceof ec2.CfnVPCEndpoint && c.vpcId === vpc.vpcId)
-    .map((c) => c.serviceName);
-  return REQUIRED_ENDPOINTS.filter((suffix) => !serviceNames.some((name) => name !== undefined && name.endsWith(`.${suffix}`)));
+    .map((c) => JSON.stringify(stack.resolve(c.serviceName)));
+  return REQUIRED_ENDPOINTS.filter(
+    (suffix) => !serviceNames.some((name) => name.includes(`.${suffix}"`)),
+  );
 }

@@ -1,0 +1,141 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Match } from 'aws-cdk-lib/assertions';
+import { EnvironmentProfile } from '../src';
+import { defaultStack, onlyResource, newStack, synth } from './helpers';
+
+describe('database', () => {
+  test.each([
+    [EnvironmentProfile.DEV, 'db.t4g.micro', false, 1, false, 'Delete', '20', 50],
+    [EnvironmentProfile.PROD, 'db.m7g.large', true, 14, true, 'Snapshot', '100', 1000],
+  ])(
+    '%s: %s, Multi-AZ %s, %d days of backups, deletion protection %s, %s on removal',
+    (profile, instanceClass, multiAz, backupDays, deletionProtection, deletionPolicy, storage, maxStorage) => {
+      const { template } = defaultStack(profile);
+      const db = onlyResource(template, 'AWS::RDS::DBInstance');
+      expect(db.props).toMatchObject({
+        Engine: 'postgres',
+        EngineVersion: '17',
+        DBInstanceClass: instanceClass,
+        MultiAZ: multiAz,
+        BackupRetentionPeriod: backupDays,
+        DeletionProtection: deletionProtection,
+        AllocatedStorage: storage,
+        MaxAllocatedStorage: maxStorage,
+        StorageType: 'gp3',
+        StorageEncrypted: true,
+        PubliclyAccessible: false,
+        EnablePerformanceInsights: true,
+        EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+        DBName: 'app',
+      });
+      expect(db.props.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ApiDatabaseKey/), 'Arn'] });
+      expect(db.resource.DeletionPolicy).toBe(deletionPolicy);
+    },
+  );
+
+  test('the parameter group requires TLS', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Family: 'postgres17',
+      Parameters: { 'rds.force_ssl': '1' },
+    });
+  });
+
+  test('the encryption key rotates', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  test('credentials are generated into a KMS-encrypted secret with the database name, and rotate every 30 days', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    const secret = onlyResource(template, 'AWS::SecretsManager::Secret');
+    expect(JSON.parse(secret.props.GenerateSecretString.SecretStringTemplate)).toEqual({
+      username: 'app_admin',
+      dbname: 'app',
+    });
+    expect(secret.props.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ApiDatabaseKey/), 'Arn'] });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+  });
+
+  test('the database security group admits only the service (and the rotation function) on 5432', () => {
+    const { template, construct, stack } = defaultStack(EnvironmentProfile.PROD);
+    const dbSg = stack.getLogicalId(construct.databaseSecurityGroup.node.defaultChild as ec2.CfnSecurityGroup);
+    const ingress = Object.values<any>(
+      template.findResources('AWS::EC2::SecurityGroupIngress', {
+        Properties: { GroupId: { 'Fn::GetAtt': [dbSg, 'GroupId'] } },
+      }),
+    ).map((r) => r.Properties);
+    expect(ingress.map((r) => r.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([
+      expect.stringMatching(/^ApiDatabaseRotationSingleUserSecurityGroup/),
+      expect.stringMatching(/^ApiServiceSecurityGroup/),
+    ]);
+    const fromService = ingress.find((r) => r.Description === 'The web service');
+    expect(fromService).toMatchObject({ FromPort: 5432, ToPort: 5432, IpProtocol: 'tcp' });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('PostgreSQL'),
+      SecurityGroupIngress: Match.absent(),
+    });
+  });
+
+  test('dev without NAT runs rotation through a Secrets Manager endpoint in one isolated subnet', () => {
+    const { template } = defaultStack(EnvironmentProfile.DEV);
+    const endpoint = onlyResource(template, 'AWS::EC2::VPCEndpoint');
+    expect(endpoint.props.ServiceName).toBe('com.amazonaws.us-east-1.secretsmanager');
+    expect(endpoint.props.SubnetIds).toHaveLength(1);
+  });
+
+  test('prod rotation runs in the private subnets and needs no endpoint', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
+  test('every database option can be overridden', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'MyKey');
+    const { template } = synth(
+      {
+        profile: EnvironmentProfile.PROD,
+        database: {
+          instanceType: ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.XLARGE),
+          multiAz: false,
+          databaseName: 'orders',
+          username: 'orders_owner',
+          allocatedStorageGiB: 50,
+          maxAllocatedStorageGiB: 60,
+          backupRetention: Duration.days(35),
+          deletionProtection: false,
+          removalPolicy: RemovalPolicy.RETAIN,
+          encryptionKey: key,
+          rotationSchedule: Duration.days(7),
+        },
+      },
+      stack,
+    );
+    const db = onlyResource(template, 'AWS::RDS::DBInstance');
+    expect(db.props).toMatchObject({
+      DBInstanceClass: 'db.r7g.xlarge',
+      MultiAZ: false,
+      DBName: 'orders',
+      AllocatedStorage: '50',
+      MaxAllocatedStorage: 60,
+      BackupRetentionPeriod: 35,
+      DeletionProtection: false,
+      KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^MyKey/), 'Arn'] },
+    });
+    expect(db.resource.DeletionPolicy).toBe('Retain');
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(7 days)' },
+    });
+  });
+
+  test('rotation can be turned off', () => {
+    const { template } = synth({ database: { rotation: false } });
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+    template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+});

@@ -1,0 +1,116 @@
+import { Duration } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { Match } from 'aws-cdk-lib/assertions';
+import { EnvironmentProfile } from '../src';
+import { defaultStack, newStack, onlyResource, synth } from './helpers';
+
+describe('load balancer', () => {
+  test('is internet-facing, drops invalid headers, and forwards HTTP when there is no certificate', () => {
+    const { template, construct, stack } = defaultStack(EnvironmentProfile.DEV);
+    const lb = onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    expect(lb.props.Scheme).toBe('internet-facing');
+    expect(lb.props.LoadBalancerAttributes).toEqual(
+      expect.arrayContaining([{ Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' }]),
+    );
+    const listener = onlyResource(template, 'AWS::ElasticLoadBalancingV2::Listener');
+    expect(listener.props).toMatchObject({ Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward' }] });
+    expect(construct.listener).toBe(construct.httpListener);
+    expect(stack.resolve(construct.url)).toEqual({
+      'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [expect.stringMatching(/^ApiLB/), 'DNSName'] }]],
+    });
+  });
+
+  test('the target group checks /health by default and drains for 30 seconds', () => {
+    const { template } = defaultStack(EnvironmentProfile.DEV);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 3000,
+      Protocol: 'HTTP',
+      TargetType: 'ip',
+      HealthCheckPath: '/health',
+      HealthCheckIntervalSeconds: 15,
+      HealthCheckTimeoutSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 3,
+      Matcher: { HttpCode: '200' },
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+    });
+  });
+
+  test('the health check is configurable', () => {
+    const { template } = synth({
+      loadBalancer: {
+        healthCheck: {
+          path: '/livez',
+          interval: Duration.seconds(30),
+          timeout: Duration.seconds(10),
+          healthyThresholdCount: 5,
+          unhealthyThresholdCount: 4,
+          healthyHttpCodes: '200-299',
+        },
+        deregistrationDelay: Duration.seconds(10),
+      },
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckPath: '/livez',
+      HealthCheckIntervalSeconds: 30,
+      HealthCheckTimeoutSeconds: 10,
+      HealthyThresholdCount: 5,
+      UnhealthyThresholdCount: 4,
+      Matcher: { HttpCode: '200-299' },
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '10' }]),
+    });
+  });
+
+  test('with a certificate: HTTPS with a modern TLS policy, and HTTP redirects to HTTPS', () => {
+    const stack = newStack();
+    const certificate = acm.Certificate.fromCertificateArn(
+      stack,
+      'Cert',
+      'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+    );
+    const { template, construct } = synth({ loadBalancer: { certificate } }, stack);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      Certificates: [{ CertificateArn: certificate.certificateArn }],
+      DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      DefaultActions: [
+        { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+      ],
+    });
+    expect(construct.listener).not.toBe(construct.httpListener);
+    expect(construct.certificate).toBe(certificate);
+  });
+
+  test('with a domain name: a DNS-validated certificate and an alias record', () => {
+    const stack = newStack();
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+      hostedZoneId: 'Z0123456789',
+      zoneName: 'example.com',
+    });
+    const { template, construct } = synth({ loadBalancer: { domainName: 'api.example.com', hostedZone } }, stack);
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'api.example.com',
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [{ DomainName: 'api.example.com', HostedZoneId: 'Z0123456789' }],
+    });
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'api.example.com.',
+      Type: 'A',
+      AliasTarget: Match.objectLike({ DNSName: Match.anyValue() }),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443 });
+    expect(construct.url).toBe('https://api.example.com');
+  });
+
+  test('internal load balancers are supported', () => {
+    const { template } = synth({ profile: EnvironmentProfile.PROD, loadBalancer: { internetFacing: false } });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
+  });
+});

@@ -1,0 +1,83 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { EnvironmentProfile } from '../src';
+import { defaultStack, isolatedVpcWithEndpoints, newStack, synth } from './helpers';
+
+describe('network', () => {
+  test('dev creates a VPC in 2 AZs with public and isolated subnets and no NAT gateway', () => {
+    const { template } = defaultStack(EnvironmentProfile.DEV);
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::Subnet', 4);
+    template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true });
+  });
+
+  test('dev tasks run in public subnets with a public IP, admitted only from the load balancer', () => {
+    const { template, construct, stack } = defaultStack(EnvironmentProfile.DEV);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'ENABLED' } },
+    });
+    const sgId = stack.getLogicalId(construct.serviceSecurityGroup.node.defaultChild as ec2.CfnSecurityGroup);
+    const ingress = template.findResources('AWS::EC2::SecurityGroupIngress', {
+      Properties: { GroupId: { 'Fn::GetAtt': [sgId, 'GroupId'] } },
+    });
+    expect(Object.values(ingress)).toHaveLength(1);
+    const rule = Object.values<any>(ingress)[0].Properties;
+    expect(rule.FromPort).toBe(3000);
+    expect(rule.SourceSecurityGroupId['Fn::GetAtt'][0]).toMatch(/^ApiLBSecurityGroup/);
+  });
+
+  test('prod creates one NAT gateway per AZ and runs tasks in private subnets without public IPs', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    template.resourceCountIs('AWS::EC2::Subnet', 6);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
+    });
+  });
+
+  test.each([EnvironmentProfile.DEV, EnvironmentProfile.PROD])('%s records VPC flow logs with a retention', (profile) => {
+    const { template } = defaultStack(profile);
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+  });
+
+  test('natGateways and maxAzs override the profile', () => {
+    const { template } = synth({ network: { maxAzs: 3, natGateways: 1 } });
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    template.resourceCountIs('AWS::EC2::Subnet', 9);
+  });
+
+  test('a given VPC is used as it is and no VPC is created', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Existing', { maxAzs: 2, natGateways: 1 });
+    const { template, construct } = synth({ network: { vpc } }, stack);
+    expect(construct.vpc).toBe(vpc);
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::FlowLog', 0);
+  });
+
+  test('a given VPC whose task subnets are isolated passes when it has the endpoints tasks need', () => {
+    const stack = newStack();
+    const vpc = isolatedVpcWithEndpoints(stack);
+    const { template } = synth({ network: { vpc }, loadBalancer: { internetFacing: false } }, stack);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
+    });
+  });
+
+  test('a given VPC without isolated subnets places the database in private subnets, with a warning', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Existing', { maxAzs: 2, natGateways: 1 });
+    synth({ network: { vpc } }, stack);
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Api',
+      Match.stringLikeRegexp('The given VPC has no isolated subnets'),
+    );
+  });
+
+  test('the database sits in the isolated subnets', () => {
+    const { template, construct, stack } = defaultStack(EnvironmentProfile.PROD);
+    const isolated = construct.vpc.isolatedSubnets.map((s) => ({ Ref: stack.resolve(s.subnetId).Ref }));
+    template.hasResourceProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: Match.arrayEquals(isolated) });
+  });
+});

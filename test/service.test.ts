@@ -1,0 +1,189 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Match } from 'aws-cdk-lib/assertions';
+import { EnvironmentProfile } from '../src';
+import { defaultStack, newStack, onlyResource, synth } from './helpers';
+
+function containerOf(template: any) {
+  return onlyResource(template, 'AWS::ECS::TaskDefinition').props.ContainerDefinitions[0];
+}
+
+describe('service', () => {
+  test.each([
+    [EnvironmentProfile.DEV, '256', '512', 1, 7],
+    [EnvironmentProfile.PROD, '512', '1024', 2, 90],
+  ])('%s: task %s CPU / %s MiB, %d tasks, logs kept %d days', (profile, cpu, memory, desired, retention) => {
+    const { template } = defaultStack(profile);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: cpu,
+      Memory: memory,
+      RequiresCompatibilities: ['FARGATE'],
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
+    });
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: desired });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: retention });
+  });
+
+  test('database settings reach the container as secrets from the generated secret, never as plain environment', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    const container = containerOf(template);
+    const secretRef = { Ref: expect.stringMatching(/^ApiDatabaseSecretAttachment/) };
+    const byName = Object.fromEntries(container.Secrets.map((s: any) => [s.Name, s.ValueFrom]));
+    for (const [name, field] of [
+      ['DB_HOST', 'host'],
+      ['DB_PORT', 'port'],
+      ['DB_NAME', 'dbname'],
+      ['DB_USER', 'username'],
+      ['DB_PASSWORD', 'password'],
+    ]) {
+      expect(byName[name]).toEqual({ 'Fn::Join': ['', [secretRef, `:${field}::`]] });
+    }
+    const plainNames = container.Environment.map((e: any) => e.Name);
+    expect(plainNames.sort()).toEqual(['NODE_ENV', 'PORT']);
+    expect(JSON.stringify(container.Environment)).not.toMatch(/password/i);
+  });
+
+  test('the container gets PORT and NODE_ENV, the user environment and secrets', () => {
+    const stack = newStack();
+    const apiKey = new secretsmanager.Secret(stack, 'ApiKey');
+    const { template } = synth(
+      { container: { port: 8080, environment: { LOG_LEVEL: 'debug' }, secrets: { API_KEY: ecs.Secret.fromSecretsManager(apiKey) } } },
+      stack,
+    );
+    const container = containerOf(template);
+    expect(container.Environment).toEqual(
+      expect.arrayContaining([
+        { Name: 'PORT', Value: '8080' },
+        { Name: 'NODE_ENV', Value: 'production' },
+        { Name: 'LOG_LEVEL', Value: 'debug' },
+      ]),
+    );
+    expect(container.Secrets.map((s: any) => s.Name)).toContain('API_KEY');
+    expect(container.PortMappings).toEqual([{ ContainerPort: 8080, Name: 'http', Protocol: 'tcp' }]);
+  });
+
+  test('the container has a node-based health check on the liveness path and a 30 s stop timeout', () => {
+    const { template } = defaultStack(EnvironmentProfile.DEV);
+    const container = containerOf(template);
+    expect(container.HealthCheck.Command[0]).toBe('CMD');
+    expect(container.HealthCheck.Command.join(' ')).toContain("fetch('http://127.0.0.1:3000/health')");
+    expect(container.StopTimeout).toBe(30);
+    expect(container.LogConfiguration.Options['mode']).toBe('non-blocking');
+  });
+
+  test('the container health check can be turned off', () => {
+    const { template } = synth({ container: { containerHealthCheck: false } });
+    expect(containerOf(template).HealthCheck).toBeUndefined();
+  });
+
+  test('rollouts keep full capacity and roll back by themselves when tasks never become healthy', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DeploymentConfiguration: {
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      },
+      HealthCheckGracePeriodSeconds: 90,
+      LaunchType: 'FARGATE',
+    });
+  });
+
+  test('the grace period follows the health check settings', () => {
+    const { template } = synth({ loadBalancer: { healthCheck: { interval: Duration.seconds(10), healthyThresholdCount: 3 } } });
+    template.hasResourceProperties('AWS::ECS::Service', { HealthCheckGracePeriodSeconds: 90 });
+  });
+
+  test('the cluster has Container Insights and Fargate capacity providers', () => {
+    const { template } = defaultStack(EnvironmentProfile.DEV);
+    template.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }],
+    });
+    template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', {
+      CapacityProviders: Match.arrayWith(['FARGATE', 'FARGATE_SPOT']),
+    });
+  });
+
+  test('a given cluster is used and no cluster is created', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 1 });
+    const cluster = new ecs.Cluster(stack, 'Shared', { vpc });
+    const { template, construct } = synth({ network: { vpc }, service: { cluster } }, stack);
+    expect(construct.cluster).toBe(cluster);
+    template.resourceCountIs('AWS::ECS::Cluster', 1);
+  });
+
+  test('a Spot share keeps the first task on demand', () => {
+    const { template } = synth({ service: { spotPercentage: 75 } });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      CapacityProviderStrategy: [
+        { CapacityProvider: 'FARGATE', Base: 1, Weight: 25 },
+        { CapacityProvider: 'FARGATE_SPOT', Weight: 75 },
+      ],
+      LaunchType: Match.absent(),
+    });
+  });
+
+  test.each([
+    [EnvironmentProfile.DEV, 1, 2],
+    [EnvironmentProfile.PROD, 2, 10],
+  ])('%s scales between %d and %d tasks on CPU 70 %% and 1000 requests per task', (profile, min, max) => {
+    const { template } = defaultStack(profile);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: min, MaxCapacity: max });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+        TargetValue: 70,
+        ScaleOutCooldown: 60,
+        ScaleInCooldown: 300,
+      },
+    });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ALBRequestCountPerTarget' },
+        TargetValue: 1000,
+      },
+    });
+  });
+
+  test('memory-based scaling is added when asked for', () => {
+    const { template } = synth({ scaling: { targetMemoryUtilizationPercent: 80 } });
+    template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 3);
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageMemoryUtilization' },
+        TargetValue: 80,
+      },
+    });
+  });
+
+  test('the task role can read the database secret only through the execution role', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    const policies = Object.values<any>(template.findResources('AWS::IAM::Policy'));
+    const secretReaders = policies.filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(secretReaders.map((p) => p.Properties.Roles[0].Ref)).toContainEqual(
+      expect.stringMatching(/^ApiTaskDefExecutionRole/),
+    );
+    expect(secretReaders.map((p) => p.Properties.Roles[0].Ref)).not.toContainEqual(
+      expect.stringMatching(/^ApiTaskDefTaskRole/),
+    );
+  });
+
+  test.each([
+    ['ApiServiceUrl'],
+    ['ApiLoadBalancerDnsName'],
+    ['ApiClusterName'],
+    ['ApiServiceName'],
+    ['ApiRepositoryUri'],
+    ['ApiLogGroupName'],
+    ['ApiDatabaseEndpoint'],
+    ['ApiDatabaseSecretArn'],
+  ])('outputs %s', (id) => {
+    const { template } = defaultStack(EnvironmentProfile.DEV);
+    expect(Object.keys(template.findOutputs('*'))).toContainEqual(expect.stringMatching(new RegExp(`^${id}[0-9A-F]{8}$`)));
+  });
+});

@@ -1,0 +1,155 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { EnvironmentProfile } from '../src';
+import { isolatedVpcWithEndpoints, newStack, synth, TestProps } from './helpers';
+
+type Case = [string, (stack: ReturnType<typeof newStack>) => TestProps, string];
+
+const zone = (stack: any) =>
+  route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z1', zoneName: 'example.com' });
+const certificate = (stack: any) =>
+  acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc');
+
+const cases: Case[] = [
+  ['minCapacity above maxCapacity', () => ({ scaling: { minCapacity: 5, maxCapacity: 3 } }),
+    '`scaling.maxCapacity` must be >= `scaling.minCapacity`, got 3 < 5.'],
+  ['minCapacity of 0', () => ({ scaling: { minCapacity: 0 } }),
+    '`scaling.minCapacity` must be an integer from 1 to 1000, got 0.'],
+  ['fractional maxCapacity', () => ({ scaling: { maxCapacity: 2.5 } }),
+    '`scaling.maxCapacity` must be an integer from 1 to 1000, got 2.5.'],
+  ['CPU target above 100', () => ({ scaling: { targetCpuUtilizationPercent: 120 } }),
+    '`scaling.targetCpuUtilizationPercent` must be an integer from 1 to 100, got 120.'],
+  ['memory target of 0', () => ({ scaling: { targetMemoryUtilizationPercent: 0 } }),
+    '`scaling.targetMemoryUtilizationPercent` must be an integer from 1 to 100, got 0.'],
+  ['requests per target of 0', () => ({ scaling: { requestsPerTarget: 0 } }),
+    '`scaling.requestsPerTarget` must be an integer from 1 to 1000000, got 0.'],
+  ['an invalid CPU value', () => ({ service: { cpu: 300 } }),
+    '`service.cpu` must be one of 256, 512, 1024, 2048, 4096, 8192, 16384 (Fargate CPU units), got 300.'],
+  ['an invalid cpu/memory pair', () => ({ service: { cpu: 256, memoryLimitMiB: 4096 } }),
+    '`service.memoryLimitMiB` 4096 is not valid with `service.cpu` 256; Fargate allows 512 to 2048 MiB in steps of 512 (512, 1024, 2048).'],
+  ['memory too small for the CPU', () => ({ service: { cpu: 1024, memoryLimitMiB: 1024 } }),
+    '`service.memoryLimitMiB` 1024 is not valid with `service.cpu` 1024; Fargate allows 2048 to 8192 MiB in steps of 1024 (2048, 3072, ...).'],
+  ['a Spot share above 100', () => ({ service: { spotPercentage: 150 } }),
+    '`service.spotPercentage` must be an integer from 0 to 100, got 150.'],
+  ['Spot on ARM64', () => ({ service: { spotPercentage: 50, cpuArchitecture: ecs.CpuArchitecture.ARM64 } }),
+    '`service.spotPercentage` must be 0 with `service.cpuArchitecture` ARM64: Fargate Spot runs X86_64 tasks only.'],
+  ['a container port of 0', () => ({ container: { port: 0 } }),
+    '`container.port` must be an integer from 1 to 65535, got 0.'],
+  ['a stop timeout above the Fargate maximum', () => ({ container: { stopTimeout: Duration.minutes(5) } }),
+    '`container.stopTimeout` must be from 2 seconds to 120 seconds, got 5 minutes.'],
+  ['a reserved environment name', () => ({ container: { environment: { DB_PASSWORD: 'hunter2' } } }),
+    '`container.environment` must not set DB_PASSWORD: the construct sets PORT, NODE_ENV, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD itself.'],
+  ['a credential in plain environment', () => ({ container: { environment: { STRIPE_API_KEY: 'sk_live_1' } } }),
+    '`container.environment.STRIPE_API_KEY` looks like a credential and would be stored in plain text in the task definition; pass it in `container.secrets` (ecs.Secret.fromSecretsManager or fromSsmParameter).'],
+  ['an invalid environment name', () => ({ container: { environment: { 'LOG-LEVEL': 'debug' } } }),
+    '`container.environment` names must be letters, digits and underscores, not starting with a digit, got "LOG-LEVEL".'],
+  ['a health check and no health check at once', () => ({ container: { containerHealthCheck: false, healthCheck: { command: ['CMD', 'true'] } } }),
+    '`container.healthCheck` and `container.containerHealthCheck: false` contradict each other; remove one.'],
+  ['a health check path without a leading slash', () => ({ loadBalancer: { healthCheck: { path: 'health' } } }),
+    '`loadBalancer.healthCheck.path` must start with "/" and contain no spaces, got "health".'],
+  ['a health check interval of 2 seconds', () => ({ loadBalancer: { healthCheck: { interval: Duration.seconds(2) } } }),
+    '`loadBalancer.healthCheck.interval` must be from 5 seconds to 300 seconds, got 2 seconds.'],
+  ['a health check timeout not shorter than the interval', () => ({ loadBalancer: { healthCheck: { interval: Duration.seconds(10), timeout: Duration.seconds(10) } } }),
+    '`loadBalancer.healthCheck.timeout` must be shorter than `loadBalancer.healthCheck.interval`, got 10 seconds >= 10 seconds.'],
+  ['a healthy threshold of 1', () => ({ loadBalancer: { healthCheck: { healthyThresholdCount: 1 } } }),
+    '`loadBalancer.healthCheck.healthyThresholdCount` must be an integer from 2 to 10, got 1.'],
+  ['an unhealthy threshold of 11', () => ({ loadBalancer: { healthCheck: { unhealthyThresholdCount: 11 } } }),
+    '`loadBalancer.healthCheck.unhealthyThresholdCount` must be an integer from 2 to 10, got 11.'],
+  ['healthy codes outside 200-499', () => ({ loadBalancer: { healthCheck: { healthyHttpCodes: '200,503' } } }),
+    '`loadBalancer.healthCheck.healthyHttpCodes` must be codes from 200 to 499 as a list ("200,204") or a range ("200-299"), got "200,503".'],
+  ['a deregistration delay above an hour', () => ({ loadBalancer: { deregistrationDelay: Duration.hours(2) } }),
+    '`loadBalancer.deregistrationDelay` must be from 0 seconds to 3600 seconds, got 2 hours.'],
+  ['a domain without a hosted zone', () => ({ loadBalancer: { domainName: 'api.example.com' } }),
+    '`loadBalancer.domainName` requires `loadBalancer.hostedZone`: the certificate is validated and the alias record created in that zone.'],
+  ['a hosted zone without a domain', (s) => ({ loadBalancer: { hostedZone: zone(s) } }),
+    '`loadBalancer.hostedZone` is used only with `loadBalancer.domainName`; set both or neither.'],
+  ['a certificate and a domain name at once', (s) => ({ loadBalancer: { certificate: certificate(s), domainName: 'api.example.com', hostedZone: zone(s) } }),
+    '`loadBalancer.certificate` and `loadBalancer.domainName` are mutually exclusive: give a certificate, or a domain name and hosted zone for which the construct creates one.'],
+  ['a malformed domain name', (s) => ({ loadBalancer: { domainName: 'api..example', hostedZone: zone(s) } }),
+    '`loadBalancer.domainName` must be a fully qualified domain name such as "api.example.com", got "api..example".'],
+  ['a VPC in one AZ', () => ({ network: { maxAzs: 1 } }),
+    '`network.maxAzs` must be an integer from 2 to 6, got 1.'],
+  ['more NAT gateways than AZs', () => ({ network: { natGateways: 3 } }),
+    '`network.natGateways` must be an integer from 0 to 2, got 3.'],
+  ['negative NAT gateways', () => ({ network: { natGateways: -1 } }),
+    '`network.natGateways` must be an integer from 0 to 2, got -1.'],
+  ['a given VPC with maxAzs', (s) => ({ network: { vpc: new ec2.Vpc(s, 'V'), maxAzs: 3 } }),
+    '`network.maxAzs` applies only to a VPC the construct creates; it cannot be combined with `network.vpc`. Configure the given VPC instead.'],
+  ['subnet selections without a given VPC', () => ({ network: { taskSubnets: { subnetType: ec2.SubnetType.PUBLIC } } }),
+    '`network.taskSubnets` and `network.databaseSubnets` select subnets of a given `network.vpc`; the VPC the construct creates places them itself.'],
+  ['Multi-AZ on a given VPC with one AZ', (s) => ({ profile: EnvironmentProfile.PROD, network: { vpc: new ec2.Vpc(s, 'V', { maxAzs: 1, natGateways: 1, subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }, { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }) } }),
+    '`network.databaseSubnets` must span at least 2 Availability Zones for a Multi-AZ database (`database.multiAz`), got 1.'],
+  ['task subnets without egress or endpoints', (s) => ({
+    loadBalancer: { internetFacing: false },
+    network: { vpc: new ec2.Vpc(s, 'V', { natGateways: 0, subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] }) },
+  }), '`network.taskSubnets` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets. Use subnets with a NAT route, or add VPC endpoints for ecr.api, ecr.dkr, logs, secretsmanager, s3.'],
+  ['an internet-facing load balancer in a VPC without public subnets', (s) => ({ network: { vpc: isolatedVpcWithEndpoints(s) } }), '`loadBalancer.internetFacing` needs public subnets, and `network.vpc` has none; add public subnets or set `loadBalancer.internetFacing: false`.'],
+  ['zero images to keep', () => ({ repository: { maxImageCount: 0 } }),
+    '`repository.maxImageCount` must be an integer from 1 to 10000, got 0.'],
+  ['untagged images expiring in hours', () => ({ repository: { untaggedImageExpiry: Duration.hours(12) } }),
+    '`repository.untaggedImageExpiry` must be a whole number of days, at least 1, got 12 hours.'],
+  ['an invalid repository name', () => ({ repository: { repositoryName: 'My_Repo' } }),
+    '`repository.repositoryName` must be lowercase letters, digits and \'.\', \'_\', \'-\', \'/\' separators (2 to 256 characters), got "My_Repo".'],
+  ['backup retention in hours', () => ({ database: { backupRetention: Duration.hours(36) } }),
+    '`database.backupRetention` must be a whole number of days from 1 to 35 (point-in-time recovery needs backups), got 1 day 12 hours.'],
+  ['backup retention of 0', () => ({ database: { backupRetention: Duration.days(0) } }),
+    '`database.backupRetention` must be a whole number of days from 1 to 35 (point-in-time recovery needs backups), got 0 days.'],
+  ['backup retention above 35 days', () => ({ database: { backupRetention: Duration.days(40) } }),
+    '`database.backupRetention` must be a whole number of days from 1 to 35 (point-in-time recovery needs backups), got 40 days.'],
+  ['storage below 20 GiB', () => ({ database: { allocatedStorageGiB: 10 } }),
+    '`database.allocatedStorageGiB` must be an integer from 20 to 65536, got 10.'],
+  ['a storage ceiling below the allocation', () => ({ database: { allocatedStorageGiB: 200, maxAllocatedStorageGiB: 100 } }),
+    '`database.maxAllocatedStorageGiB` must be >= `database.allocatedStorageGiB`, got 100 < 200.'],
+  ['an invalid database name', () => ({ database: { databaseName: '1app' } }),
+    '`database.databaseName` must start with a letter and contain only letters, digits and underscores (at most 63), got "1app".'],
+  ['a reserved user name', () => ({ database: { username: 'postgres' } }),
+    '`database.username` must not be a reserved name (postgres, rdsadmin, rds_superuser, admin, public, user, root), got "postgres".'],
+  ['a rotation schedule of 12 hours', () => ({ database: { rotationSchedule: Duration.hours(12) } }),
+    '`database.rotationSchedule` must be from 1 day to 1000 days, got 12 hours.'],
+  ['a rotation schedule with rotation off', () => ({ database: { rotation: false, rotationSchedule: Duration.days(7) } }),
+    '`database.rotationSchedule` has no effect with `database.rotation: false`; remove one.'],
+];
+
+describe('validation', () => {
+  test('covers at least 25 distinct bad inputs', () => {
+    expect(new Set(cases.map(([, , message]) => message)).size).toBeGreaterThanOrEqual(25);
+  });
+
+  test.each(cases)('refuses %s', (_name, props, message) => {
+    const stack = newStack();
+    expect(() => synth(props(stack), stack)).toThrow(message);
+  });
+
+  test('refuses a stack without an image', () => {
+    const stack = newStack();
+    expect(() => synth({ image: undefined as any }, stack)).toThrow(
+      '`image` is required: use ServiceImage.fromDirectory(), ServiceImage.fromRepositoryTag() or ServiceImage.fromContainerImage().',
+    );
+  });
+
+  test('values that are tokens are left for deploy time', () => {
+    const stack = newStack();
+    const capacity = Token.asNumber({ Ref: 'Capacity' });
+    expect(() =>
+      synth(
+        {
+          scaling: { minCapacity: capacity, maxCapacity: capacity },
+          container: { port: Token.asNumber({ Ref: 'Port' }) },
+          loadBalancer: { healthCheck: { path: Token.asString({ Ref: 'Path' }) } },
+          database: { databaseName: Token.asString({ Ref: 'Name' }) },
+        },
+        stack,
+      ),
+    ).not.toThrow();
+  });
+
+  test('a failed validation leaves nothing half-built in the stack', () => {
+    const stack = newStack();
+    expect(() => synth({ scaling: { minCapacity: 0 } }, stack)).toThrow();
+    const api = stack.node.tryFindChild('Api');
+    expect(api?.node.children ?? []).toHaveLength(0);
+  });
+});

@@ -138,10 +138,22 @@ export function resolveOptions(scope: Construct, props: FargateWebServiceWithDat
 
   const scaling = resolveScaling(props, defaults.minCapacity, defaults.maxCapacity);
   const loadBalancer = resolveLoadBalancer(props);
-  const container = resolveContainer(props, defaults.logRetention, defaults.removalPolicy, loadBalancer.healthCheck.path);
+  const container = resolveContainer(
+    props,
+    defaults.logRetention,
+    defaults.removalPolicy,
+    loadBalancer.healthCheck.path,
+  );
   const service = resolveService(props, defaults.taskCpu, defaults.taskMemoryMiB, loadBalancer.healthCheck);
   const database = resolveDatabase(props, defaults);
-  const network = resolveNetwork(scope, props, defaults.maxAzs, defaults.natGateways, defaults.vpcFlowLogs, database.multiAz);
+  const network = resolveNetwork(
+    scope,
+    props,
+    defaults.maxAzs,
+    defaults.natGateways,
+    defaults.vpcFlowLogs,
+    database.multiAz,
+  );
   if (network.vpc && loadBalancer.internetFacing && network.vpc.publicSubnets.length === 0) {
     throw new Error(
       '`loadBalancer.internetFacing` needs public subnets, and `network.vpc` has none; add public subnets or set `loadBalancer.internetFacing: false`.',
@@ -185,9 +197,7 @@ function resolveScaling(props: FargateWebServiceWithDatabaseProps, minDefault: n
   const minCapacity = s.minCapacity ?? minDefault;
   const maxCapacity = s.maxCapacity ?? Math.max(maxDefault, isKnown(minCapacity) ? minCapacity : 0);
   if (isKnown(minCapacity) && isKnown(maxCapacity) && maxCapacity < minCapacity) {
-    throw new Error(
-      `\`scaling.maxCapacity\` must be >= \`scaling.minCapacity\`, got ${maxCapacity} < ${minCapacity}.`,
-    );
+    throw new Error(`\`scaling.maxCapacity\` must be >= \`scaling.minCapacity\`, got ${maxCapacity} < ${minCapacity}.`);
   }
   requireInteger('scaling.targetCpuUtilizationPercent', s.targetCpuUtilizationPercent, 1, 100);
   requireInteger('scaling.targetMemoryUtilizationPercent', s.targetMemoryUtilizationPercent, 1, 100);
@@ -227,9 +237,7 @@ function resolveLoadBalancer(props: FargateWebServiceWithDatabaseProps) {
     );
   }
   if (isKnown(hc.path) && !/^\/[\x21-\x7e]*$/.test(hc.path!)) {
-    throw new Error(
-      `\`loadBalancer.healthCheck.path\` must start with "/" and contain no spaces, got "${hc.path}".`,
-    );
+    throw new Error(`\`loadBalancer.healthCheck.path\` must start with "/" and contain no spaces, got "${hc.path}".`);
   }
   requireDuration('loadBalancer.healthCheck.interval', hc.interval, 5, 300);
   requireDuration('loadBalancer.healthCheck.timeout', hc.timeout, 2, 120);
@@ -335,7 +343,8 @@ function resolveService(
 ) {
   const s = props.service ?? {};
   const cpu = s.cpu ?? cpuDefault;
-  const memoryLimitMiB = s.memoryLimitMiB ?? (s.cpu !== undefined && isKnown(cpu) ? FARGATE_MEMORY[cpu]?.[0] : memoryDefault);
+  const memoryLimitMiB =
+    s.memoryLimitMiB ?? (s.cpu !== undefined && isKnown(cpu) ? FARGATE_MEMORY[cpu]?.[0] : memoryDefault);
   if (isKnown(cpu) && !FARGATE_MEMORY[cpu]) {
     throw new Error(
       `\`service.cpu\` must be one of ${Object.keys(FARGATE_MEMORY).join(', ')} (Fargate CPU units), got ${cpu}.`,
@@ -370,7 +379,10 @@ function resolveService(
   };
 }
 
-function resolveDatabase(props: FargateWebServiceWithDatabaseProps, defaults: (typeof PROFILE_DEFAULTS)[EnvironmentProfile]) {
+function resolveDatabase(
+  props: FargateWebServiceWithDatabaseProps,
+  defaults: (typeof PROFILE_DEFAULTS)[EnvironmentProfile],
+) {
   const d = props.database ?? {};
   if (isKnown(d.databaseName) && !POSTGRES_IDENTIFIER.test(d.databaseName!)) {
     throw new Error(
@@ -394,7 +406,9 @@ function resolveDatabase(props: FargateWebServiceWithDatabaseProps, defaults: (t
   const allocatedStorageGiB = d.allocatedStorageGiB ?? defaults.allocatedStorageGiB;
   const maxAllocatedStorageGiB =
     d.maxAllocatedStorageGiB ??
-    (isKnown(allocatedStorageGiB) ? Math.max(defaults.maxAllocatedStorageGiB, allocatedStorageGiB) : defaults.maxAllocatedStorageGiB);
+    (isKnown(allocatedStorageGiB)
+      ? Math.max(defaults.maxAllocatedStorageGiB, allocatedStorageGiB)
+      : defaults.maxAllocatedStorageGiB);
   if (isKnown(allocatedStorageGiB) && isKnown(maxAllocatedStorageGiB) && maxAllocatedStorageGiB < allocatedStorageGiB) {
     throw new Error(
       `\`database.maxAllocatedStorageGiB\` must be >= \`database.allocatedStorageGiB\`, got ${maxAllocatedStorageGiB} < ${allocatedStorageGiB}.`,
@@ -429,7 +443,10 @@ function resolveDatabase(props: FargateWebServiceWithDatabaseProps, defaults: (t
   };
 }
 
-function resolveRepository(props: FargateWebServiceWithDatabaseProps, defaults: (typeof PROFILE_DEFAULTS)[EnvironmentProfile]) {
+function resolveRepository(
+  props: FargateWebServiceWithDatabaseProps,
+  defaults: (typeof PROFILE_DEFAULTS)[EnvironmentProfile],
+) {
   const r = props.repository ?? {};
   requireInteger('repository.maxImageCount', r.maxImageCount, 1, 10000);
   if (r.untaggedImageExpiry && !r.untaggedImageExpiry.isUnresolved()) {
@@ -440,7 +457,10 @@ function resolveRepository(props: FargateWebServiceWithDatabaseProps, defaults: 
       );
     }
   }
-  if (isKnown(r.repositoryName) && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(r.repositoryName!)) {
+  if (
+    isKnown(r.repositoryName) &&
+    !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(r.repositoryName!)
+  ) {
     throw new Error(
       `\`repository.repositoryName\` must be lowercase letters, digits and '.', '_', '-', '/' separators (2 to 256 characters), got "${r.repositoryName}".`,
     );
@@ -516,7 +536,9 @@ function resolveGivenVpc(
     throw new Error('`network.taskSubnets` must be all public or all private subnets, got a mix.');
   }
   const withoutRoute = selectedTaskSubnets.filter(
-    (s) => isolatedIds.has(s.subnetId) || (s instanceof ec2.Subnet && !publicIds.has(s.subnetId) && !hasDefaultRoute(scope, s)),
+    (s) =>
+      isolatedIds.has(s.subnetId) ||
+      (s instanceof ec2.Subnet && !publicIds.has(s.subnetId) && !hasDefaultRoute(scope, s)),
   );
   if (withoutRoute.length > 0) {
     const missing = missingEndpoints(scope, vpc);
@@ -588,7 +610,5 @@ function missingEndpoints(scope: Construct, vpc: ec2.IVpc): string[] {
   const serviceNames = allConstructs(scope)
     .filter((c): c is ec2.CfnVPCEndpoint => c instanceof ec2.CfnVPCEndpoint && c.vpcId === vpc.vpcId)
     .map((c) => JSON.stringify(stack.resolve(c.serviceName)));
-  return REQUIRED_ENDPOINTS.filter(
-    (suffix) => !serviceNames.some((name) => name.includes(`.${suffix}"`)),
-  );
+  return REQUIRED_ENDPOINTS.filter((suffix) => !serviceNames.some((name) => name.includes(`.${suffix}"`)));
 }

@@ -115,7 +115,10 @@ export function createService(
   const sc = options.scaling;
   const scaling = service.autoScaleTaskCount({ minCapacity: sc.minCapacity, maxCapacity: sc.maxCapacity });
   const cooldowns = { scaleOutCooldown: sc.scaleOutCooldown, scaleInCooldown: sc.scaleInCooldown };
-  scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: sc.targetCpuUtilizationPercent, ...cooldowns });
+  scaling.scaleOnCpuUtilization('CpuScaling', {
+    targetUtilizationPercent: sc.targetCpuUtilizationPercent,
+    ...cooldowns,
+  });
   scaling.scaleOnRequestCount('RequestScaling', {
     requestsPerTarget: sc.requestsPerTarget,
     targetGroup: loadBalancer.targetGroup,

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Match } from 'aws-cdk-lib/assertions';
 import { EnvironmentProfile } from '../src';
 import { defaultStack, onlyResource, newStack, synth } from './helpers';
 

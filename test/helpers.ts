@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import {
   EnvironmentProfile,
   FargateWebServiceWithDatabase,

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { Match } from 'aws-cdk-lib/assertions';
 import { EnvironmentProfile } from '../src';
 import { defaultStack, newStack, onlyResource, synth } from './helpers';
 

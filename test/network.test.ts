@@ -1,5 +1,5 @@
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EnvironmentProfile } from '../src';
 import { defaultStack, isolatedVpcWithEndpoints, newStack, synth } from './helpers';
 
@@ -36,10 +36,16 @@ describe('network', () => {
     });
   });
 
-  test.each([EnvironmentProfile.DEV, EnvironmentProfile.PROD])('%s records VPC flow logs with a retention', (profile) => {
-    const { template } = defaultStack(profile);
-    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
-  });
+  test.each([EnvironmentProfile.DEV, EnvironmentProfile.PROD])(
+    '%s records VPC flow logs with a retention',
+    (profile) => {
+      const { template } = defaultStack(profile);
+      template.hasResourceProperties('AWS::EC2::FlowLog', {
+        TrafficType: 'ALL',
+        LogDestinationType: 'cloud-watch-logs',
+      });
+    },
+  );
 
   test('natGateways and maxAzs override the profile', () => {
     const { template } = synth({ network: { maxAzs: 3, natGateways: 1 } });

@@ -6,25 +6,28 @@ describe('repository', () => {
   test.each([
     [EnvironmentProfile.DEV, 1, 10, 'MUTABLE', 'Delete'],
     [EnvironmentProfile.PROD, 7, 30, 'IMMUTABLE', 'Retain'],
-  ])('%s: scan on push, untagged expire after %d days, keep %d images, tags %s, %s on removal', (profile, days, keep, mutability, deletion) => {
-    const { template } = defaultStack(profile);
-    const repo = onlyResource(template, 'AWS::ECR::Repository');
-    expect(repo.props.ImageScanningConfiguration).toEqual({ ScanOnPush: true });
-    expect(repo.props.ImageTagMutability).toBe(mutability);
-    expect(repo.resource.DeletionPolicy).toBe(deletion);
-    const rules = JSON.parse(repo.props.LifecyclePolicy.LifecyclePolicyText).rules;
-    expect(rules).toEqual([
-      expect.objectContaining({
-        rulePriority: 1,
-        selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: days, countUnit: 'days' },
-        action: { type: 'expire' },
-      }),
-      expect.objectContaining({
-        rulePriority: 2,
-        selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: keep },
-      }),
-    ]);
-  });
+  ])(
+    '%s: scan on push, untagged expire after %d days, keep %d images, tags %s, %s on removal',
+    (profile, days, keep, mutability, deletion) => {
+      const { template } = defaultStack(profile);
+      const repo = onlyResource(template, 'AWS::ECR::Repository');
+      expect(repo.props.ImageScanningConfiguration).toEqual({ ScanOnPush: true });
+      expect(repo.props.ImageTagMutability).toBe(mutability);
+      expect(repo.resource.DeletionPolicy).toBe(deletion);
+      const rules = JSON.parse(repo.props.LifecyclePolicy.LifecyclePolicyText).rules;
+      expect(rules).toEqual([
+        expect.objectContaining({
+          rulePriority: 1,
+          selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: days, countUnit: 'days' },
+          action: { type: 'expire' },
+        }),
+        expect.objectContaining({
+          rulePriority: 2,
+          selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: keep },
+        }),
+      ]);
+    },
+  );
 
   test('dev empties the repository when it is destroyed', () => {
     const { template } = defaultStack(EnvironmentProfile.DEV);
@@ -33,7 +36,12 @@ describe('repository', () => {
 
   test('lifecycle counts, immutability and name can be overridden', () => {
     const { template } = synth({
-      repository: { maxImageCount: 3, untaggedImageExpiry: Duration.days(2), imageTagImmutable: true, repositoryName: 'team/api' },
+      repository: {
+        maxImageCount: 3,
+        untaggedImageExpiry: Duration.days(2),
+        imageTagImmutable: true,
+        repositoryName: 'team/api',
+      },
     });
     const repo = onlyResource(template, 'AWS::ECR::Repository');
     expect(repo.props.RepositoryName).toBe('team/api');

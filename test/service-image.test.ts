@@ -32,15 +32,26 @@ describe('ServiceImage', () => {
   });
 
   test('fromContainerImage runs any image', () => {
-    const { template } = synth({ image: ServiceImage.fromContainerImage(ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:1.27')) });
+    const { template } = synth({
+      image: ServiceImage.fromContainerImage(ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:1.27')),
+    });
     const image = onlyResource(template, 'AWS::ECS::TaskDefinition').props.ContainerDefinitions[0].Image;
     expect(image).toBe('public.ecr.aws/nginx/nginx:1.27');
   });
 
   test.each([
-    ['', '`ServiceImage.fromRepositoryTag(tag)` must be 1 to 128 letters, digits, \'_\', \'.\' or \'-\', not starting with \'.\' or \'-\', got "".'],
-    ['-latest', '`ServiceImage.fromRepositoryTag(tag)` must be 1 to 128 letters, digits, \'_\', \'.\' or \'-\', not starting with \'.\' or \'-\', got "-latest".'],
-    ['v1:2', '`ServiceImage.fromRepositoryTag(tag)` must be 1 to 128 letters, digits, \'_\', \'.\' or \'-\', not starting with \'.\' or \'-\', got "v1:2".'],
+    [
+      '',
+      "`ServiceImage.fromRepositoryTag(tag)` must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got \"\".",
+    ],
+    [
+      '-latest',
+      "`ServiceImage.fromRepositoryTag(tag)` must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got \"-latest\".",
+    ],
+    [
+      'v1:2',
+      "`ServiceImage.fromRepositoryTag(tag)` must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got \"v1:2\".",
+    ],
   ])('fromRepositoryTag(%j) is refused', (tag, message) => {
     expect(() => ServiceImage.fromRepositoryTag(tag)).toThrow(message);
   });

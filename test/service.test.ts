@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Match } from 'aws-cdk-lib/assertions';
 import { EnvironmentProfile } from '../src';
 import { defaultStack, newStack, onlyResource, synth } from './helpers';
 
@@ -49,7 +49,13 @@ describe('service', () => {
     const stack = newStack();
     const apiKey = new secretsmanager.Secret(stack, 'ApiKey');
     const { template } = synth(
-      { container: { port: 8080, environment: { LOG_LEVEL: 'debug' }, secrets: { API_KEY: ecs.Secret.fromSecretsManager(apiKey) } } },
+      {
+        container: {
+          port: 8080,
+          environment: { LOG_LEVEL: 'debug' },
+          secrets: { API_KEY: ecs.Secret.fromSecretsManager(apiKey) },
+        },
+      },
       stack,
     );
     const container = containerOf(template);
@@ -70,7 +76,7 @@ describe('service', () => {
     expect(container.HealthCheck.Command[0]).toBe('CMD');
     expect(container.HealthCheck.Command.join(' ')).toContain("fetch('http://127.0.0.1:3000/health')");
     expect(container.StopTimeout).toBe(30);
-    expect(container.LogConfiguration.Options['mode']).toBe('non-blocking');
+    expect(container.LogConfiguration.Options.mode).toBe('non-blocking');
   });
 
   test('the container health check can be turned off', () => {
@@ -92,7 +98,9 @@ describe('service', () => {
   });
 
   test('the grace period follows the health check settings', () => {
-    const { template } = synth({ loadBalancer: { healthCheck: { interval: Duration.seconds(10), healthyThresholdCount: 3 } } });
+    const { template } = synth({
+      loadBalancer: { healthCheck: { interval: Duration.seconds(10), healthyThresholdCount: 3 } },
+    });
     template.hasResourceProperties('AWS::ECS::Service', { HealthCheckGracePeriodSeconds: 90 });
   });
 
@@ -131,7 +139,10 @@ describe('service', () => {
     [EnvironmentProfile.PROD, 2, 10],
   ])('%s scales between %d and %d tasks on CPU 70 %% and 1000 requests per task', (profile, min, max) => {
     const { template } = defaultStack(profile);
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: min, MaxCapacity: max });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: min,
+      MaxCapacity: max,
+    });
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: {
         PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
@@ -184,6 +195,8 @@ describe('service', () => {
     ['ApiDatabaseSecretArn'],
   ])('outputs %s', (id) => {
     const { template } = defaultStack(EnvironmentProfile.DEV);
-    expect(Object.keys(template.findOutputs('*'))).toContainEqual(expect.stringMatching(new RegExp(`^${id}[0-9A-F]{8}$`)));
+    expect(Object.keys(template.findOutputs('*'))).toContainEqual(
+      expect.stringMatching(new RegExp(`^${id}[0-9A-F]{8}$`)),
+    );
   });
 });

@@ -1,0 +1,128 @@
+/** Configuration read from the environment, validated once at start. */
+export interface Config {
+  readonly port: number;
+  readonly logLevel: string;
+  /** Undefined when no database is configured: the entry starts the embedded one. */
+  readonly database?: DatabaseConfig;
+  /** Time given to in-flight requests after SIGTERM before connections are forced closed. */
+  readonly shutdownGraceMs: number;
+  /** Run pending migrations at start (under an advisory lock). */
+  readonly migrateOnStart: boolean;
+  readonly bodyLimit: string;
+}
+
+export interface DatabaseConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly name: string;
+  readonly user: string;
+  readonly password: string;
+  /** `require`: TLS with the CA bundle verified; `disable`: plain TCP (local only). */
+  readonly ssl: 'require' | 'disable';
+  readonly caFile?: string;
+  readonly poolMax: number;
+  /** Bound on waiting for a connection, connecting and running one query. */
+  readonly timeoutMs: number;
+}
+
+/** A configuration problem: names the variable and what is allowed. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw as T)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  return oneOf(env, name, ['true', 'false'] as const, fallback ? 'true' : 'false') === 'true';
+}
+
+/**
+ * Reads the configuration. The database comes from `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USER`, `DB_PASSWORD` (as
+ * FargateWebServiceWithDatabase injects them) or from `DATABASE_URL`; with neither, it is undefined.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    database: loadDatabaseConfig(env, production),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 20000, 0, 110000),
+    migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    bodyLimit: `${integer(env, 'BODY_LIMIT_KB', 16, 1, 10240)}kb`,
+  };
+}
+
+function loadDatabaseConfig(env: NodeJS.ProcessEnv, production: boolean): DatabaseConfig | undefined {
+  const parts = ['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD'];
+  const given = parts.filter((name) => env[name] !== undefined && env[name] !== '');
+  if (given.length > 0 && env.DATABASE_URL) {
+    throw new ConfigError('DATABASE_URL', `set either DATABASE_URL or the DB_* variables, not both (got ${given.join(', ')})`);
+  }
+  const common = {
+    ssl: oneOf(env, 'DB_SSL', ['require', 'disable'] as const, production ? 'require' : 'disable'),
+    caFile: env.DB_CA_FILE || undefined,
+    poolMax: integer(env, 'DB_POOL_MAX', 10, 1, 100),
+    timeoutMs: integer(env, 'DB_TIMEOUT_MS', 2000, 100, 60000),
+  };
+  if (env.DATABASE_URL) {
+    let url: URL;
+    try {
+      url = new URL(env.DATABASE_URL);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'must be a URL such as postgres://user:password@host:5432/name');
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      throw new ConfigError('DATABASE_URL', `must use the postgres:// scheme, got "${url.protocol}//"`);
+    }
+    const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    if (!url.hostname || !name || !url.username) {
+      throw new ConfigError('DATABASE_URL', 'must name a host, a user and a database: postgres://user:password@host:5432/name');
+    }
+    const port = url.port ? Number(url.port) : 5432;
+    return {
+      ...common,
+      host: url.hostname,
+      port,
+      name,
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+    };
+  }
+  if (given.length === 0) return undefined;
+  const missing = parts.filter((name) => !given.includes(name) && name !== 'DB_PASSWORD');
+  if (missing.length > 0) {
+    throw new ConfigError(missing[0], `is required when any DB_* variable is set (missing: ${missing.join(', ')})`);
+  }
+  return {
+    ...common,
+    host: env.DB_HOST!,
+    port: integer(env, 'DB_PORT', 5432, 1, 65535),
+    name: env.DB_NAME!,
+    user: env.DB_USER!,
+    password: env.DB_PASSWORD ?? '',
+  };
+}

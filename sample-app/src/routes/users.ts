@@ -1,0 +1,118 @@
+import { Request, Router } from 'express';
+import { HttpError, methodNotAllowed, validationError } from '../errors';
+import { EMAIL_MAX, NAME_MAX, User } from '../models/user';
+
+const LIMIT_DEFAULT = 20;
+const LIMIT_MAX = 100;
+const OFFSET_MAX = 1_000_000;
+const ID_MAX = 2_147_483_647;
+const FIELDS = ['email', 'name'] as const;
+// Deliberately simple: one @, no spaces, a dot in the domain. The model validates again with isEmail.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+type UserInput = Partial<Record<(typeof FIELDS)[number], string>>;
+
+function parseInteger(raw: unknown, field: string, min: number, max: number, fallback?: number): number {
+  if (raw === undefined && fallback !== undefined) return fallback;
+  if (typeof raw !== 'string' || !/^\d{1,10}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw validationError(field, `must be an integer from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+function parseId(raw: string): number {
+  if (!/^\d{1,10}$/.test(raw) || Number(raw) < 1 || Number(raw) > ID_MAX) {
+    throw new HttpError(400, 'invalid_id', `id must be an integer from 1 to ${ID_MAX}`, 'id');
+  }
+  return Number(raw);
+}
+
+/** Checks a user body at the edge; `partial` for PATCH. Returns normalised values. */
+function parseUserBody(req: Request, partial: boolean): UserInput {
+  if (!req.is('application/json')) {
+    throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json', 'body');
+  }
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw validationError('body', 'must be a JSON object');
+  }
+  const unknown = Object.keys(body).find((key) => !(FIELDS as readonly string[]).includes(key));
+  if (unknown !== undefined) {
+    throw validationError(unknown, `is not a known field; allowed: ${FIELDS.join(', ')}`);
+  }
+  const input = body as Record<string, unknown>;
+  const result: UserInput = {};
+  for (const field of FIELDS) {
+    const value = input[field];
+    if (value === undefined) {
+      if (!partial) throw validationError(field, 'is required');
+      continue;
+    }
+    if (typeof value !== 'string') throw validationError(field, 'must be a string');
+    result[field] = value.trim();
+  }
+  if (partial && Object.keys(result).length === 0) {
+    throw validationError('body', `must contain at least one of ${FIELDS.join(', ')}`);
+  }
+  if (result.email !== undefined) {
+    result.email = result.email.toLowerCase();
+    if (result.email.length > EMAIL_MAX || !EMAIL.test(result.email)) {
+      throw validationError('email', `must be a valid e-mail address of at most ${EMAIL_MAX} characters`);
+    }
+  }
+  if (result.name !== undefined && (result.name.length < 1 || result.name.length > NAME_MAX)) {
+    throw validationError('name', `must be 1 to ${NAME_MAX} characters`);
+  }
+  return result;
+}
+
+async function findUser(rawId: string): Promise<User> {
+  const user = await User.findByPk(parseId(rawId));
+  if (!user) throw new HttpError(404, 'not_found', 'user not found', 'id');
+  return user;
+}
+
+export function usersRouter(): Router {
+  const router = Router();
+
+  router
+    .route('/')
+    .get(async (req, res) => {
+      const limit = parseInteger(req.query.limit, 'limit', 1, LIMIT_MAX, LIMIT_DEFAULT);
+      const offset = parseInteger(req.query.offset, 'offset', 0, OFFSET_MAX, 0);
+      const { rows, count } = await User.findAndCountAll({ limit, offset, order: [['id', 'ASC']] });
+      res.json({ data: rows, total: count, limit, offset });
+    })
+    .post(async (req, res) => {
+      const input = parseUserBody(req, false);
+      const user = await User.create({ email: input.email!, name: input.name! });
+      res.status(201).location(`${req.baseUrl}/${user.id}`).json(user);
+    })
+    .all(methodNotAllowed(['GET', 'POST']));
+
+  router
+    .route('/:id')
+    .get(async (req, res) => {
+      res.json(await findUser(req.params.id));
+    })
+    .put(async (req, res) => {
+      const id = parseId(req.params.id);
+      const input = parseUserBody(req, false);
+      const user = await findUser(String(id));
+      res.json(await user.update(input));
+    })
+    .patch(async (req, res) => {
+      const id = parseId(req.params.id);
+      const input = parseUserBody(req, true);
+      const user = await findUser(String(id));
+      res.json(await user.update(input));
+    })
+    .delete(async (req, res) => {
+      const deleted = await User.destroy({ where: { id: parseId(req.params.id) } });
+      if (deleted === 0) throw new HttpError(404, 'not_found', 'user not found', 'id');
+      res.sendStatus(204);
+    })
+    .all(methodNotAllowed(['GET', 'PUT', 'PATCH', 'DELETE']));
+
+  return router;
+}

@@ -50,10 +50,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
       snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.js'],
     },
   },
-  tsconfigDev: {
-    include: ['../scripts/**/*.ts'],
-    compilerOptions: {},
-  },
 
   gitignore: ['cdk.out/', 'cdk-integ.out.*', '/.data/', '/demo.out/', '/test-reports/'],
 });
@@ -66,7 +62,7 @@ project.addPackageIgnore('/demo.out/');
 // The main job: synthesize the example stacks (both profiles) and print what they contain.
 project.addTask('demo', {
   description: 'Synthesize the example stacks (dev and prod) and print a summary of what they contain',
-  exec: 'ts-node --project test/tsconfig.json scripts/demo.ts',
+  exec: 'ts-node --project scripts/tsconfig.json scripts/demo.ts',
 });
 
 // Everything the README's test command runs: the library build (compile, lint, unit/policy/snapshot tests,

@@ -24,9 +24,14 @@ const assembly = app.synth();
 const elapsed = Date.now() - started;
 
 for (const artifact of assembly.stacks) {
-  const template = artifact.template as { Resources: Record<string, { Type: string }>; Outputs?: Record<string, { Description?: string }> };
+  const template = artifact.template as {
+    Resources: Record<string, { Type: string }>;
+    Outputs?: Record<string, { Description?: string }>;
+  };
   const byType = new Map<string, number>();
-  for (const resource of Object.values(template.Resources)) byType.set(resource.Type, (byType.get(resource.Type) ?? 0) + 1);
+  for (const resource of Object.values(template.Resources)) {
+    byType.set(resource.Type, (byType.get(resource.Type) ?? 0) + 1);
+  }
   const total = Object.keys(template.Resources).length;
   console.log(`\n${artifact.stackName}: ${total} resources`);
   for (const [type, count] of [...byType.entries()].sort(([a], [b]) => a.localeCompare(b))) {
@@ -40,4 +45,6 @@ for (const artifact of assembly.stacks) {
   console.log(`  synth warnings: ${warnings.length}`);
   for (const w of warnings) console.log(`    ${w.id}: ${String(w.entry.data).split('\n')[0]}`);
 }
-console.log(`\nSynthesized ${assembly.stacks.length} stacks into ${path.relative(process.cwd(), outdir)}/ in ${elapsed} ms.`);
+console.log(
+  `\nSynthesized ${assembly.stacks.length} stacks into ${path.relative(process.cwd(), outdir)}/ in ${elapsed} ms.`,
+);

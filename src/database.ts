@@ -1,5 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -69,12 +71,16 @@ export function createDatabase(scope: Construct, vpc: ec2.IVpc, options: Resolve
     performanceInsightEncryptionKey: encryptionKey,
     monitoringInterval: Duration.seconds(60),
     cloudwatchLogsExports: ['postgresql', 'upgrade'],
-    cloudwatchLogsRetention: options.container.logRetention,
+    cloudwatchLogsRetention: options.logs.retention,
+    iamAuthentication: d.iamAuthentication,
     caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
   });
 
   if (d.rotation) {
     addRotation(scope, vpc, instance, options);
+  }
+  if (d.backupPlan) {
+    addBackupPlan(scope, instance, encryptionKey, d.removalPolicy);
   }
   return { instance, secret: instance.secret!, encryptionKey, securityGroup };
 }
@@ -96,9 +102,43 @@ function addRotation(scope: Construct, vpc: ec2.IVpc, instance: rds.DatabaseInst
     service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
     subnets: { subnets: [subnet] },
     privateDnsEnabled: true,
+    open: false,
   });
-  const rotation = instance.addRotationSingleUser({ ...rotationOptions, vpcSubnets: { subnets: [subnet] } });
+  const securityGroup = new ec2.SecurityGroup(scope, 'RotationSecurityGroup', {
+    vpc,
+    description: 'Password rotation function: reaches the database and the Secrets Manager endpoint',
+  });
+  const rotation = instance.addRotationSingleUser({
+    ...rotationOptions,
+    vpcSubnets: { subnets: [subnet] },
+    securityGroup,
+  });
+  endpoint.connections.allowDefaultPortFrom(securityGroup, 'The password rotation function');
   rotation.node.addDependency(endpoint);
+}
+
+/** Daily and weekly AWS Backup recovery points in a vault encrypted with the database key. */
+function addBackupPlan(scope: Construct, instance: rds.DatabaseInstance, key: kms.IKey, removalPolicy: RemovalPolicy) {
+  const vault = new backup.BackupVault(scope, 'BackupVault', {
+    encryptionKey: key,
+    removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  });
+  const plan = new backup.BackupPlan(scope, 'BackupPlan', {
+    backupVault: vault,
+    backupPlanRules: [
+      new backup.BackupPlanRule({
+        ruleName: 'Daily',
+        scheduleExpression: events.Schedule.cron({ hour: '3', minute: '0' }),
+        deleteAfter: Duration.days(35),
+      }),
+      new backup.BackupPlanRule({
+        ruleName: 'Weekly',
+        scheduleExpression: events.Schedule.cron({ weekDay: 'SUN', hour: '4', minute: '0' }),
+        deleteAfter: Duration.days(90),
+      }),
+    ],
+  });
+  plan.addSelection('Database', { resources: [backup.BackupResource.fromRdsDatabaseInstance(instance)] });
 }
 
 /** Opens the database port to the service's security group, and to nothing else. */

@@ -7,10 +7,12 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { allowServiceToReachDatabase, createDatabase } from './database';
 import { createLoadBalancer } from './load-balancer';
+import { createLogEncryptionKey } from './logging';
 import { createNetwork } from './network';
 import { EnvironmentProfile } from './profile';
 import { FargateWebServiceWithDatabaseProps } from './props';
@@ -45,6 +47,8 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly service: ecs.FargateService;
   /** The tasks' security group. */
   public readonly serviceSecurityGroup: ec2.SecurityGroup;
+  /** The KMS key that encrypts the log groups. */
+  public readonly logEncryptionKey: kms.IKey;
   /** The container's log group. */
   public readonly logGroup: logs.LogGroup;
   /** The service's scalable task count, to add more scaling policies. */
@@ -57,6 +61,8 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly httpListener: elbv2.ApplicationListener;
   /** The target group of the service's tasks. */
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The bucket the load balancer writes its access logs to, when access logs are on. */
+  public readonly accessLogsBucket?: s3.IBucket;
   /** The certificate of the HTTPS listener, when there is one. */
   public readonly certificate?: acm.ICertificate;
   /** The PostgreSQL instance. */
@@ -75,11 +81,13 @@ export class FargateWebServiceWithDatabase extends Construct {
     const options = resolveOptions(this, props);
     this.profile = options.profile;
 
-    this.vpc = createNetwork(this, options);
+    const logsKey = createLogEncryptionKey(this, options);
+    this.logEncryptionKey = logsKey;
+    this.vpc = createNetwork(this, options, logsKey);
     this.repository = createRepository(this, options);
     const database = createDatabase(this, this.vpc, options);
     const lb = createLoadBalancer(this, this.vpc, options);
-    const service = createService(this, this.vpc, this.repository, database.secret, lb, options);
+    const service = createService(this, this.vpc, this.repository, database.secret, lb, logsKey, options);
     allowServiceToReachDatabase(database, service.securityGroup);
 
     this.database = database.instance;
@@ -91,6 +99,7 @@ export class FargateWebServiceWithDatabase extends Construct {
     this.httpListener = lb.httpListener;
     this.targetGroup = lb.targetGroup;
     this.certificate = lb.certificate;
+    this.accessLogsBucket = lb.accessLogsBucket;
     this.url = lb.url;
     this.cluster = service.cluster;
     this.taskDefinition = service.taskDefinition;

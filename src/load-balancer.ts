@@ -1,8 +1,11 @@
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ResolvedOptions } from './resolve-options';
 
@@ -16,6 +19,7 @@ export interface LoadBalancerParts {
   readonly httpListener: elbv2.ApplicationListener;
   readonly certificate?: acm.ICertificate;
   readonly url: string;
+  readonly accessLogsBucket?: s3.IBucket;
 }
 
 /**
@@ -30,7 +34,24 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: Res
     vpcSubnets: lb.internetFacing ? { subnetType: ec2.SubnetType.PUBLIC } : options.network.taskSubnets,
     dropInvalidHeaderFields: true,
     idleTimeout: lb.idleTimeout,
+    deletionProtection: lb.deletionProtection,
   });
+  const accessLogsBucket = lb.accessLogs ? (lb.accessLogsBucket ?? createAccessLogsBucket(scope)) : undefined;
+  if (accessLogsBucket) {
+    loadBalancer.logAccessLogs(accessLogsBucket, 'alb');
+  }
+  if (lb.webAcl) {
+    const webAcl = createWebAcl(scope, lb.webAclRateLimit);
+    new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', {
+      resourceArn: loadBalancer.loadBalancerArn,
+      webAclArn: webAcl.attrArn,
+    });
+  } else if (lb.webAclArn !== undefined) {
+    new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', {
+      resourceArn: loadBalancer.loadBalancerArn,
+      webAclArn: lb.webAclArn,
+    });
+  }
   const hc = lb.healthCheck;
   const targetGroup = new elbv2.ApplicationTargetGroup(scope, 'TargetGroup', {
     vpc,
@@ -91,5 +112,53 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: Res
 
   const host = lb.domainName ?? loadBalancer.loadBalancerDnsName;
   const url = certificate ? `https://${host}` : `http://${host}`;
-  return { loadBalancer, targetGroup, listener, httpListener, certificate, url };
+  return { loadBalancer, targetGroup, listener, httpListener, certificate, url, accessLogsBucket };
+}
+
+/**
+ * The access logs bucket: SSE-S3 (the only encryption the load balancer can write to), TLS only, no public access,
+ * versioned, objects expire after 90 days. It is retained with the stack's removal: logs are evidence.
+ */
+function createAccessLogsBucket(scope: Construct): s3.Bucket {
+  return new s3.Bucket(scope, 'AccessLogs', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    versioned: true,
+    lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(7) }],
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
+
+const MANAGED_RULE_GROUPS = ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList'];
+
+/** A regional web ACL: AWS managed rule groups for common exploits, bad inputs and bad IPs, and a per-IP rate limit. */
+function createWebAcl(scope: Construct, rateLimit: number): wafv2.CfnWebACL {
+  const metricPrefix = Names.uniqueId(scope).slice(-100);
+  const visibility = (name: string) => ({
+    cloudWatchMetricsEnabled: true,
+    sampledRequestsEnabled: true,
+    metricName: `${metricPrefix}-${name}`,
+  });
+  const rules: wafv2.CfnWebACL.RuleProperty[] = MANAGED_RULE_GROUPS.map((name, priority) => ({
+    name,
+    priority,
+    overrideAction: { none: {} },
+    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+    visibilityConfig: visibility(name),
+  }));
+  rules.push({
+    name: 'RateLimitPerIp',
+    priority: rules.length,
+    action: { block: {} },
+    statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: 'IP' } },
+    visibilityConfig: visibility('RateLimitPerIp'),
+  });
+  return new wafv2.CfnWebACL(scope, 'WebAcl', {
+    scope: 'REGIONAL',
+    defaultAction: { allow: {} },
+    visibilityConfig: visibility('WebAcl'),
+    rules,
+  });
 }

@@ -1,4 +1,5 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ResolvedOptions } from './resolve-options';
@@ -9,12 +10,13 @@ import { ResolvedOptions } from './resolve-options';
  * A new VPC has public subnets (load balancer, NAT gateways), private-with-egress subnets when there are NAT
  * gateways (tasks) and isolated subnets (database). Without NAT gateways the tasks run in the public subnets.
  */
-export function createNetwork(scope: Construct, options: ResolvedOptions): ec2.IVpc {
+export function createNetwork(scope: Construct, options: ResolvedOptions, logsKey: kms.IKey): ec2.IVpc {
   const network = options.network;
   if (network.vpc) return network.vpc;
 
   const subnetConfiguration: ec2.SubnetConfiguration[] = [
-    { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+    // Nothing launched here gets a public IP unless it asks for one (the dev profile's tasks do).
+    { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
     { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
   ];
   if (network.natGateways > 0) {
@@ -28,8 +30,9 @@ export function createNetwork(scope: Construct, options: ResolvedOptions): ec2.I
   });
   if (network.flowLogs) {
     const logGroup = new logs.LogGroup(scope, 'FlowLogs', {
-      retention: options.container.logRetention,
-      removalPolicy: options.container.removalPolicy,
+      retention: options.logs.retention,
+      encryptionKey: logsKey,
+      removalPolicy: options.logs.removalPolicy,
     });
     vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup),

@@ -17,7 +17,8 @@ export enum EnvironmentProfile {
 
   /**
    * Safe: one NAT gateway per AZ, two to ten tasks across AZs, a Multi-AZ `db.m7g.large` database with 14 days of
-   * point-in-time recovery, deletion protection, a final snapshot on removal, and retained logs and images.
+   * point-in-time recovery and an AWS Backup plan, deletion protection, a final snapshot on removal, load balancer
+   * access logs, a WAF web ACL, and logs and images retained.
    */
   PROD = 'prod',
 }
@@ -43,6 +44,10 @@ export interface ProfileDefaults {
   readonly backupRetention: Duration;
   readonly deletionProtection: boolean;
   readonly databaseRemovalPolicy: RemovalPolicy;
+  readonly accessLogs: boolean;
+  readonly loadBalancerDeletionProtection: boolean;
+  readonly webAcl: boolean;
+  readonly backupPlan: boolean;
 }
 
 /** One table of defaults per profile; every part reads its defaults from here. */
@@ -67,6 +72,10 @@ export const PROFILE_DEFAULTS: Record<EnvironmentProfile, ProfileDefaults> = {
     backupRetention: Duration.days(1),
     deletionProtection: false,
     databaseRemovalPolicy: RemovalPolicy.DESTROY,
+    accessLogs: false,
+    loadBalancerDeletionProtection: false,
+    webAcl: false,
+    backupPlan: false,
   },
   [EnvironmentProfile.PROD]: {
     maxAzs: 2,
@@ -76,7 +85,7 @@ export const PROFILE_DEFAULTS: Record<EnvironmentProfile, ProfileDefaults> = {
     taskMemoryMiB: 1024,
     minCapacity: 2,
     maxCapacity: 10,
-    logRetention: logs.RetentionDays.THREE_MONTHS,
+    logRetention: logs.RetentionDays.ONE_YEAR,
     removalPolicy: RemovalPolicy.RETAIN,
     maxImageCount: 30,
     untaggedImageExpiry: Duration.days(7),
@@ -88,5 +97,9 @@ export const PROFILE_DEFAULTS: Record<EnvironmentProfile, ProfileDefaults> = {
     backupRetention: Duration.days(14),
     deletionProtection: true,
     databaseRemovalPolicy: RemovalPolicy.SNAPSHOT,
+    accessLogs: true,
+    loadBalancerDeletionProtection: true,
+    webAcl: true,
+    backupPlan: true,
   },
 };

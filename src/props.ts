@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { EnvironmentProfile } from './profile';
 import { ServiceImage } from './service-image';
 
@@ -192,11 +193,35 @@ export interface ContainerOptions {
   readonly stopTimeout?: Duration;
 
   /**
-   * Retention of the container's log group.
+   * User the container runs as. A numeric id need not exist in the image's /etc/passwd.
    *
-   * @default - one week for dev, three months for prod
+   * @default '1000' (the `node` user of the official Node.js images); never root
    */
-  readonly logRetention?: logs.RetentionDays;
+  readonly user?: string;
+
+  /**
+   * Mount the container's root filesystem read-only. The construct mounts a writable, task-local `/tmp`.
+   *
+   * @default true
+   */
+  readonly readonlyRootFilesystem?: boolean;
+}
+
+/** The log groups of the container and the VPC flow logs. */
+export interface LoggingOptions {
+  /**
+   * Retention of the container's log group, the VPC flow logs and the database's exported logs.
+   *
+   * @default - one week for dev, one year for prod
+   */
+  readonly retention?: logs.RetentionDays;
+
+  /**
+   * KMS key that encrypts the log groups. Its key policy must allow the CloudWatch Logs service.
+   *
+   * @default - a new customer-managed key with rotation, usable only by CloudWatch Logs in this account and region
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** The ECS cluster, task definition and Fargate service. */
@@ -297,6 +322,50 @@ export interface LoadBalancerOptions {
    * @default Duration.seconds(30)
    */
   readonly deregistrationDelay?: Duration;
+
+  /**
+   * Write access logs to S3.
+   *
+   * @default - false for dev, true for prod
+   */
+  readonly accessLogs?: boolean;
+
+  /**
+   * Bucket for the access logs; it must use SSE-S3 encryption (the load balancer cannot write to SSE-KMS buckets).
+   * Requires `accessLogs` not to be false.
+   *
+   * @default - a new bucket: SSE-S3, TLS only, no public access, versioned, objects expire after 90 days
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * Refuse deletion of the load balancer.
+   *
+   * @default - false for dev, true for prod
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * Protect the load balancer with a new AWS WAF web ACL: the AWS managed common, known-bad-inputs and IP
+   * reputation rule groups, and a rate limit per client IP. Mutually exclusive with `webAclArn`.
+   *
+   * @default - false for dev, true for prod
+   */
+  readonly webAcl?: boolean;
+
+  /**
+   * ARN of an existing regional WAF web ACL to associate instead of creating one.
+   *
+   * @default - none
+   */
+  readonly webAclArn?: string;
+
+  /**
+   * Requests per 5 minutes from one IP address above which the created web ACL blocks it, 100 to 2000000000.
+   *
+   * @default 2000
+   */
+  readonly webAclRateLimit?: number;
 
   /**
    * Seconds a connection may idle, 1 to 4000.
@@ -451,6 +520,21 @@ export interface DatabaseOptions {
    * @default true
    */
   readonly rotation?: boolean;
+
+  /**
+   * Protect the instance with an AWS Backup plan (daily backups kept 35 days, weekly kept 90 days) in a vault
+   * encrypted with the database key, in addition to the automated backups.
+   *
+   * @default - false for dev, true for prod
+   */
+  readonly backupPlan?: boolean;
+
+  /**
+   * Allow IAM database authentication in addition to the password.
+   *
+   * @default true
+   */
+  readonly iamAuthentication?: boolean;
 }
 
 /** Properties of `FargateWebServiceWithDatabase`. */
@@ -484,9 +568,16 @@ export interface FargateWebServiceWithDatabaseProps {
   /**
    * Container options.
    *
-   * @default - port 3000, node-based health check, 30 s stop timeout
+   * @default - port 3000, node-based health check, 30 s stop timeout, user 1000, read-only root filesystem
    */
   readonly container?: ContainerOptions;
+
+  /**
+   * Log group options.
+   *
+   * @default - per the profile, encrypted with a new KMS key
+   */
+  readonly logs?: LoggingOptions;
 
   /**
    * Cluster, task and service options.

@@ -6,8 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { EnvironmentProfile, PROFILE_DEFAULTS } from './profile';
+import { EnvironmentProfile, PROFILE_DEFAULTS, ProfileDefaults } from './profile';
 import { FargateWebServiceWithDatabaseProps } from './props';
 import { ServiceImage } from './service-image';
 
@@ -65,7 +66,12 @@ export interface ResolvedOptions {
     readonly secrets: { [name: string]: ecs.Secret };
     readonly healthCheck?: ecs.HealthCheck;
     readonly stopTimeout: Duration;
-    readonly logRetention: logs.RetentionDays;
+    readonly user: string;
+    readonly readonlyRootFilesystem: boolean;
+  };
+  readonly logs: {
+    readonly retention: logs.RetentionDays;
+    readonly encryptionKey?: kms.IKey;
     readonly removalPolicy: RemovalPolicy;
   };
   readonly service: {
@@ -92,6 +98,13 @@ export interface ResolvedOptions {
     };
     readonly deregistrationDelay: Duration;
     readonly idleTimeout: Duration;
+    readonly accessLogs: boolean;
+    readonly accessLogsBucket?: s3.IBucket;
+    readonly deletionProtection: boolean;
+    readonly webAcl: boolean;
+    readonly webAclArn?: string;
+    readonly webAclRateLimit: number;
+    readonly removalPolicy: RemovalPolicy;
   };
   readonly scaling: {
     readonly minCapacity: number;
@@ -116,6 +129,8 @@ export interface ResolvedOptions {
     readonly encryptionKey?: kms.IKey;
     readonly rotation: boolean;
     readonly rotationSchedule: Duration;
+    readonly backupPlan: boolean;
+    readonly iamAuthentication: boolean;
   };
 }
 
@@ -137,13 +152,13 @@ export function resolveOptions(scope: Construct, props: FargateWebServiceWithDat
   }
 
   const scaling = resolveScaling(props, defaults.minCapacity, defaults.maxCapacity);
-  const loadBalancer = resolveLoadBalancer(props);
-  const container = resolveContainer(
-    props,
-    defaults.logRetention,
-    defaults.removalPolicy,
-    loadBalancer.healthCheck.path,
-  );
+  const loadBalancer = resolveLoadBalancer(props, defaults);
+  const container = resolveContainer(props, loadBalancer.healthCheck.path);
+  const logging = {
+    retention: props.logs?.retention ?? defaults.logRetention,
+    encryptionKey: props.logs?.encryptionKey,
+    removalPolicy: defaults.removalPolicy,
+  };
   const service = resolveService(props, defaults.taskCpu, defaults.taskMemoryMiB, loadBalancer.healthCheck);
   const database = resolveDatabase(props, defaults);
   const network = resolveNetwork(
@@ -161,7 +176,18 @@ export function resolveOptions(scope: Construct, props: FargateWebServiceWithDat
   }
   const repository = resolveRepository(props, defaults);
 
-  return { profile, image: props.image, network, repository, container, service, loadBalancer, scaling, database };
+  return {
+    profile,
+    image: props.image,
+    network,
+    repository,
+    container,
+    logs: logging,
+    service,
+    loadBalancer,
+    scaling,
+    database,
+  };
 }
 
 function isKnown(value: unknown): boolean {
@@ -215,9 +241,23 @@ function resolveScaling(props: FargateWebServiceWithDatabaseProps, minDefault: n
   };
 }
 
-function resolveLoadBalancer(props: FargateWebServiceWithDatabaseProps) {
+function resolveLoadBalancer(props: FargateWebServiceWithDatabaseProps, defaults: ProfileDefaults) {
   const lb = props.loadBalancer ?? {};
   const hc = lb.healthCheck ?? {};
+  if (lb.accessLogsBucket && lb.accessLogs === false) {
+    throw new Error('`loadBalancer.accessLogsBucket` is given but `loadBalancer.accessLogs` is false; remove one.');
+  }
+  if (lb.webAclArn !== undefined && lb.webAcl !== undefined) {
+    throw new Error(
+      '`loadBalancer.webAcl` and `loadBalancer.webAclArn` are mutually exclusive: let the construct create a web ACL, or give the ARN of yours.',
+    );
+  }
+  if (isKnown(lb.webAclArn) && !/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/.+/.test(lb.webAclArn!)) {
+    throw new Error(
+      `\`loadBalancer.webAclArn\` must be the ARN of a regional WAFv2 web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/...), got "${lb.webAclArn}".`,
+    );
+  }
+  requireInteger('loadBalancer.webAclRateLimit', lb.webAclRateLimit, 100, 2_000_000_000);
   if (lb.certificate && lb.domainName !== undefined) {
     throw new Error(
       '`loadBalancer.certificate` and `loadBalancer.domainName` are mutually exclusive: give a certificate, or a domain name and hosted zone for which the construct creates one.',
@@ -272,15 +312,17 @@ function resolveLoadBalancer(props: FargateWebServiceWithDatabaseProps) {
     },
     deregistrationDelay: lb.deregistrationDelay ?? Duration.seconds(30),
     idleTimeout: lb.idleTimeout ?? Duration.seconds(60),
+    accessLogs: lb.accessLogs ?? (lb.accessLogsBucket ? true : defaults.accessLogs),
+    accessLogsBucket: lb.accessLogsBucket,
+    deletionProtection: lb.deletionProtection ?? defaults.loadBalancerDeletionProtection,
+    webAcl: lb.webAclArn === undefined && (lb.webAcl ?? defaults.webAcl),
+    webAclArn: lb.webAclArn,
+    webAclRateLimit: lb.webAclRateLimit ?? 2000,
+    removalPolicy: defaults.removalPolicy,
   };
 }
 
-function resolveContainer(
-  props: FargateWebServiceWithDatabaseProps,
-  logRetention: logs.RetentionDays,
-  removalPolicy: RemovalPolicy,
-  healthPath: string,
-) {
+function resolveContainer(props: FargateWebServiceWithDatabaseProps, healthPath: string) {
   const c = props.container ?? {};
   requireInteger('container.port', c.port, 1, 65535);
   requireDuration('container.stopTimeout', c.stopTimeout, 2, 120);
@@ -306,6 +348,11 @@ function resolveContainer(
       );
     }
   }
+  if (isKnown(c.user) && /^(root|0)(:|$)/.test(c.user!.trim())) {
+    throw new Error(
+      `\`container.user\` must not be root: give a non-root user name or numeric id such as "1000", got "${c.user}".`,
+    );
+  }
   if (c.healthCheck && c.containerHealthCheck === false) {
     throw new Error(
       '`container.healthCheck` and `container.containerHealthCheck: false` contradict each other; remove one.',
@@ -330,8 +377,8 @@ function resolveContainer(
     secrets,
     healthCheck: c.containerHealthCheck === false ? undefined : (c.healthCheck ?? defaultHealthCheck),
     stopTimeout: c.stopTimeout ?? Duration.seconds(30),
-    logRetention: c.logRetention ?? logRetention,
-    removalPolicy,
+    user: c.user ?? '1000',
+    readonlyRootFilesystem: c.readonlyRootFilesystem ?? true,
   };
 }
 
@@ -381,7 +428,7 @@ function resolveService(
 
 function resolveDatabase(
   props: FargateWebServiceWithDatabaseProps,
-  defaults: (typeof PROFILE_DEFAULTS)[EnvironmentProfile],
+  defaults: ProfileDefaults,
 ) {
   const d = props.database ?? {};
   if (isKnown(d.databaseName) && !POSTGRES_IDENTIFIER.test(d.databaseName!)) {
@@ -440,12 +487,14 @@ function resolveDatabase(
     encryptionKey: d.encryptionKey,
     rotation: d.rotation ?? true,
     rotationSchedule: d.rotationSchedule ?? Duration.days(30),
+    backupPlan: d.backupPlan ?? defaults.backupPlan,
+    iamAuthentication: d.iamAuthentication ?? true,
   };
 }
 
 function resolveRepository(
   props: FargateWebServiceWithDatabaseProps,
-  defaults: (typeof PROFILE_DEFAULTS)[EnvironmentProfile],
+  defaults: ProfileDefaults,
 ) {
   const r = props.repository ?? {};
   requireInteger('repository.maxImageCount', r.maxImageCount, 1, 10000);

@@ -2,6 +2,7 @@ import { Size, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -38,6 +39,7 @@ export function createService(
   repository: ecr.IRepository,
   databaseSecret: secretsmanager.ISecret,
   loadBalancer: LoadBalancerParts,
+  logsKey: kms.IKey,
   options: ResolvedOptions,
 ): ServiceParts {
   const s = options.service;
@@ -56,8 +58,9 @@ export function createService(
     runtimePlatform: { cpuArchitecture: s.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
   });
   const logGroup = new logs.LogGroup(scope, 'LogGroup', {
-    retention: c.logRetention,
-    removalPolicy: c.removalPolicy,
+    retention: options.logs.retention,
+    encryptionKey: logsKey,
+    removalPolicy: options.logs.removalPolicy,
   });
   const { containerImage } = options.image.bind(scope, { repository, cpuArchitecture: s.cpuArchitecture });
   const databaseSecrets: { [name: string]: ecs.Secret } = {};
@@ -78,7 +81,16 @@ export function createService(
     healthCheck: c.healthCheck,
     stopTimeout: c.stopTimeout,
     essential: true,
+    user: c.user,
+    readonlyRootFilesystem: c.readonlyRootFilesystem,
+    // A hard limit equal to the task's memory: the container is the task.
+    memoryLimitMiB: s.memoryLimitMiB,
   });
+  if (c.readonlyRootFilesystem) {
+    // A writable, task-local /tmp on the task's ephemeral storage.
+    taskDefinition.addVolume({ name: 'tmp' });
+    container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+  }
 
   const securityGroup = new ec2.SecurityGroup(scope, 'ServiceSecurityGroup', {
     vpc,

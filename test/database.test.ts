@@ -35,6 +35,32 @@ describe('database', () => {
     },
   );
 
+  test.each([
+    [EnvironmentProfile.DEV, 0],
+    [EnvironmentProfile.PROD, 1],
+  ])('%s has %d AWS Backup plan(s) for the database, in a vault encrypted with the database key', (profile, plans) => {
+    const { template } = defaultStack(profile);
+    template.resourceCountIs('AWS::Backup::BackupPlan', plans);
+    if (plans === 0) return;
+    template.hasResourceProperties('AWS::Backup::BackupVault', {
+      EncryptionKeyArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiDatabaseKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: {
+        BackupPlanRule: [
+          Match.objectLike({ RuleName: 'Daily', Lifecycle: { DeleteAfterDays: 35 } }),
+          Match.objectLike({ RuleName: 'Weekly', Lifecycle: { DeleteAfterDays: 90 } }),
+        ],
+      },
+    });
+    template.resourceCountIs('AWS::Backup::BackupSelection', 1);
+  });
+
+  test('IAM database authentication is allowed and enhanced monitoring is on', () => {
+    const { template } = defaultStack(EnvironmentProfile.DEV);
+    template.hasResourceProperties('AWS::RDS::DBInstance', { EnableIAMDatabaseAuthentication: true, MonitoringInterval: 60 });
+  });
+
   test('the parameter group requires TLS', () => {
     const { template } = defaultStack(EnvironmentProfile.PROD);
     template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
@@ -70,7 +96,7 @@ describe('database', () => {
       }),
     ).map((r) => r.Properties);
     expect(ingress.map((r) => r.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([
-      expect.stringMatching(/^ApiDatabaseRotationSingleUserSecurityGroup/),
+      expect.stringMatching(/^ApiDatabaseRotationSingleUserSecurityGroup|^ApiRotationSecurityGroup/),
       expect.stringMatching(/^ApiServiceSecurityGroup/),
     ]);
     const fromService = ingress.find((r) => r.Description === 'The web service');
@@ -86,6 +112,16 @@ describe('database', () => {
     const endpoint = onlyResource(template, 'AWS::EC2::VPCEndpoint');
     expect(endpoint.props.ServiceName).toBe('com.amazonaws.us-east-1.secretsmanager');
     expect(endpoint.props.SubnetIds).toHaveLength(1);
+    const endpointSg = endpoint.props.SecurityGroupIds[0]['Fn::GetAtt'][0];
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: { 'Fn::GetAtt': [endpointSg, 'GroupId'] },
+      FromPort: 443,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiRotationSecurityGroup'), 'GroupId'] },
+    });
+    // Not open to the whole VPC: the only inline ingress in the template is the internet-facing load balancer's.
+    expect(Object.keys(template.findResources('AWS::EC2::SecurityGroup', { Properties: { SecurityGroupIngress: Match.anyValue() } }))).toEqual([
+      expect.stringMatching(/^ApiLBSecurityGroup/),
+    ]);
   });
 
   test('prod rotation runs in the private subnets and needs no endpoint', () => {
@@ -127,7 +163,9 @@ describe('database', () => {
       KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^MyKey/), 'Arn'] },
     });
     expect(db.resource.DeletionPolicy).toBe('Retain');
-    template.resourceCountIs('AWS::KMS::Key', 1);
+    expect(Object.values<any>(template.findResources('AWS::KMS::Key')).map((k) => k.Properties.Description)).not.toContainEqual(
+      expect.stringMatching(/database/),
+    );
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       RotationRules: { ScheduleExpression: 'rate(7 days)' },
     });

@@ -109,6 +109,71 @@ describe('load balancer', () => {
     expect(construct.url).toBe('https://api.example.com');
   });
 
+  test.each([
+    [EnvironmentProfile.DEV, false, 0, 0],
+    [EnvironmentProfile.PROD, true, 1, 1],
+  ])('%s: deletion protection %s, %d access-log bucket(s), %d web ACL(s)', (profile, deletionProtection, buckets, acls) => {
+    const { template } = defaultStack(profile);
+    const lb = onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    expect(lb.props.LoadBalancerAttributes).toEqual(
+      expect.arrayContaining([{ Key: 'deletion_protection.enabled', Value: String(deletionProtection) }]),
+    );
+    template.resourceCountIs('AWS::S3::Bucket', buckets);
+    template.resourceCountIs('AWS::WAFv2::WebACL', acls);
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', acls);
+  });
+
+  test('access logs go to a TLS-only, SSE-S3, private, versioned bucket that expires them', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    const lb = onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    expect(lb.props.LoadBalancerAttributes).toEqual(
+      expect.arrayContaining([
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.prefix', Value: 'alb' },
+      ]),
+    );
+    const bucket = onlyResource(template, 'AWS::S3::Bucket');
+    expect(bucket.props).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90 })] },
+    });
+    expect(bucket.resource.DeletionPolicy).toBe('Retain');
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('the web ACL uses the AWS managed rule groups and a per-IP rate limit', () => {
+    const { template } = synth({ loadBalancer: { webAcl: true, webAclRateLimit: 500 } });
+    const acl = onlyResource(template, 'AWS::WAFv2::WebACL');
+    expect(acl.props.Scope).toBe('REGIONAL');
+    expect(acl.props.DefaultAction).toEqual({ Allow: {} });
+    expect(acl.props.Rules.map((r: any) => r.Name)).toEqual([
+      'AWSManagedRulesCommonRuleSet',
+      'AWSManagedRulesKnownBadInputsRuleSet',
+      'AWSManagedRulesAmazonIpReputationList',
+      'RateLimitPerIp',
+    ]);
+    expect(acl.props.Rules[3].Statement.RateBasedStatement).toEqual({ Limit: 500, AggregateKeyType: 'IP' });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      ResourceArn: { Ref: Match.stringLikeRegexp('^ApiLB') },
+      WebACLArn: { 'Fn::GetAtt': [acl.id, 'Arn'] },
+    });
+  });
+
+  test('an existing web ACL can be associated instead', () => {
+    const arn = 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shared/abc';
+    const { template } = synth({ loadBalancer: { webAclArn: arn } });
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: arn });
+  });
+
   test('internal load balancers are supported', () => {
     const { template } = synth({ profile: EnvironmentProfile.PROD, loadBalancer: { internetFacing: false } });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });

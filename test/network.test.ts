@@ -9,7 +9,10 @@ describe('network', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.resourceCountIs('AWS::EC2::Subnet', 4);
-    template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true });
+    // Public subnets do not hand out public IPs; only the dev tasks ask for one.
+    for (const subnet of Object.values<any>(template.findResources('AWS::EC2::Subnet'))) {
+      expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    }
   });
 
   test('dev tasks run in public subnets with a public IP, admitted only from the load balancer', () => {

@@ -13,7 +13,7 @@ function containerOf(template: any) {
 describe('service', () => {
   test.each([
     [EnvironmentProfile.DEV, '256', '512', 1, 7],
-    [EnvironmentProfile.PROD, '512', '1024', 2, 90],
+    [EnvironmentProfile.PROD, '512', '1024', 2, 365],
   ])('%s: task %s CPU / %s MiB, %d tasks, logs kept %d days', (profile, cpu, memory, desired, retention) => {
     const { template } = defaultStack(profile);
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
@@ -77,6 +77,43 @@ describe('service', () => {
     expect(container.HealthCheck.Command.join(' ')).toContain("fetch('http://127.0.0.1:3000/health')");
     expect(container.StopTimeout).toBe(30);
     expect(container.LogConfiguration.Options.mode).toBe('non-blocking');
+  });
+
+  test('the container runs as a non-root user on a read-only root filesystem with a writable /tmp and a hard memory limit', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    const container = containerOf(template);
+    expect(container).toMatchObject({ User: '1000', ReadonlyRootFilesystem: true, Memory: 1024 });
+    expect(container.MountPoints).toEqual([{ ContainerPath: '/tmp', SourceVolume: 'tmp', ReadOnly: false }]);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Volumes: [{ Name: 'tmp' }] });
+  });
+
+  test('the log group is encrypted with the logs key, whose policy admits only CloudWatch Logs of this account', () => {
+    const { template } = defaultStack(EnvironmentProfile.PROD);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      Description: Match.stringLikeRegexp('log groups'),
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+            Condition: {
+              ArnLike: {
+                'kms:EncryptionContext:aws:logs:arn': {
+                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:us-east-1:123456789012:log-group:*']],
+                },
+              },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('a writable root filesystem can be asked for, and then there is no /tmp volume', () => {
+    const { template } = synth({ container: { readonlyRootFilesystem: false, user: 'app' } });
+    const container = containerOf(template);
+    expect(container).toMatchObject({ User: 'app', ReadonlyRootFilesystem: false });
+    expect(container.MountPoints).toBeUndefined();
   });
 
   test('the container health check can be turned off', () => {

@@ -46,6 +46,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '/sample-app/', '/cdk.out/', '/lib/'],
+      modulePathIgnorePatterns: ['<rootDir>/demo.out/', '<rootDir>/sample-app/', '<rootDir>/cdk.out/'],
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.js'],
     },
@@ -65,6 +66,12 @@ project.addTask('demo', {
   exec: 'ts-node --project scripts/tsconfig.json scripts/demo.ts',
 });
 
+// The policy gate as a report: cdk-nag packs and cfn-guard rules per profile; fails when a goal is missed.
+const policyTask = project.addTask('policy', {
+  description: 'Run the cdk-nag packs and cfn-guard rules per profile and print errors, warnings and acknowledged findings',
+  exec: 'ts-node --project scripts/tsconfig.json scripts/policy.ts',
+});
+
 // Everything the README's test command runs: the library build (compile, lint, unit/policy/snapshot tests,
 // API.md, package) and the sample app's tests against a real PostgreSQL.
 const sampleAppTest = project.addTask('test:sample-app', {
@@ -77,6 +84,7 @@ const testAll = project.addTask('test:all', {
   description: 'Build and test the library, then test the sample app',
 });
 testAll.spawn(project.buildTask);
+testAll.spawn(policyTask);
 testAll.spawn(sampleAppTest);
 
 project.synth();

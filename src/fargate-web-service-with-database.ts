@@ -1,4 +1,4 @@
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, Tags } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -14,7 +14,8 @@ import { allowServiceToReachDatabase, createDatabase } from './database';
 import { createLoadBalancer } from './load-balancer';
 import { createLogEncryptionKey } from './logging';
 import { createNetwork } from './network';
-import { EnvironmentProfile } from './profile';
+import { acknowledgePolicyFindings, PolicyAcknowledgement } from './policy';
+import { EnvironmentProfile, PROFILE_TAG } from './profile';
 import { FargateWebServiceWithDatabaseProps } from './props';
 import { createRepository } from './repository';
 import { resolveOptions } from './resolve-options';
@@ -73,6 +74,11 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly databaseSecret: secretsmanager.ISecret;
   /** The KMS key that encrypts the database and its secret. */
   public readonly databaseEncryptionKey: kms.IKey;
+  /**
+   * The policy findings (cdk-nag rules, cfn-guard rules) this construct acknowledges, each with its reason. They are
+   * attached to the resources as metadata, so cdk-nag and cfn-guard runs of the consumer's app see them.
+   */
+  public readonly policyAcknowledgements: PolicyAcknowledgement[];
   /** The service's URL: `https://` with a certificate, else `http://`. */
   public readonly url: string;
 
@@ -80,13 +86,15 @@ export class FargateWebServiceWithDatabase extends Construct {
     super(scope, id);
     const options = resolveOptions(this, props);
     this.profile = options.profile;
+    // Lets policy rules tell prod resources from dev ones (see policy/rds_deletion_protection_in_prod.guard).
+    Tags.of(this).add(PROFILE_TAG, options.profile);
 
     const logsKey = createLogEncryptionKey(this, options);
     this.logEncryptionKey = logsKey;
     this.vpc = createNetwork(this, options, logsKey);
     this.repository = createRepository(this, options);
     const database = createDatabase(this, this.vpc, options);
-    const lb = createLoadBalancer(this, this.vpc, options);
+    const lb = createLoadBalancer(this, this.vpc, logsKey, options);
     const service = createService(this, this.vpc, this.repository, database.secret, lb, logsKey, options);
     allowServiceToReachDatabase(database, service.securityGroup);
 
@@ -110,6 +118,7 @@ export class FargateWebServiceWithDatabase extends Construct {
     this.scaling = service.scaling;
 
     this.addOutputs();
+    this.policyAcknowledgements = acknowledgePolicyFindings(this, options);
   }
 
   private addOutputs(): void {

@@ -1,7 +1,9 @@
-import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -26,7 +28,12 @@ export interface LoadBalancerParts {
  * Creates the Application Load Balancer, its target group with the configured health check, and its listeners:
  * HTTP forwarding, or HTTPS with a modern TLS policy and HTTP redirecting to it.
  */
-export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: ResolvedOptions): LoadBalancerParts {
+export function createLoadBalancer(
+  scope: Construct,
+  vpc: ec2.IVpc,
+  logsKey: kms.IKey,
+  options: ResolvedOptions,
+): LoadBalancerParts {
   const lb = options.loadBalancer;
   const loadBalancer = new elbv2.ApplicationLoadBalancer(scope, 'LB', {
     vpc,
@@ -41,7 +48,7 @@ export function createLoadBalancer(scope: Construct, vpc: ec2.IVpc, options: Res
     loadBalancer.logAccessLogs(accessLogsBucket, 'alb');
   }
   if (lb.webAcl) {
-    const webAcl = createWebAcl(scope, lb.webAclRateLimit);
+    const webAcl = createWebAcl(scope, lb.webAclRateLimit, logsKey, options);
     new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', {
       resourceArn: loadBalancer.loadBalancerArn,
       webAclArn: webAcl.attrArn,
@@ -134,7 +141,7 @@ function createAccessLogsBucket(scope: Construct): s3.Bucket {
 const MANAGED_RULE_GROUPS = ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList'];
 
 /** A regional web ACL: AWS managed rule groups for common exploits, bad inputs and bad IPs, and a per-IP rate limit. */
-function createWebAcl(scope: Construct, rateLimit: number): wafv2.CfnWebACL {
+function createWebAcl(scope: Construct, rateLimit: number, logsKey: kms.IKey, options: ResolvedOptions): wafv2.CfnWebACL {
   const metricPrefix = Names.uniqueId(scope).slice(-100);
   const visibility = (name: string) => ({
     cloudWatchMetricsEnabled: true,
@@ -155,10 +162,31 @@ function createWebAcl(scope: Construct, rateLimit: number): wafv2.CfnWebACL {
     statement: { rateBasedStatement: { limit: rateLimit, aggregateKeyType: 'IP' } },
     visibilityConfig: visibility('RateLimitPerIp'),
   });
-  return new wafv2.CfnWebACL(scope, 'WebAcl', {
+  const webAcl = new wafv2.CfnWebACL(scope, 'WebAcl', {
     scope: 'REGIONAL',
     defaultAction: { allow: {} },
     visibilityConfig: visibility('WebAcl'),
     rules,
   });
+  // WAF writes only to log groups whose name starts with aws-waf-logs-.
+  const logGroupName = `aws-waf-logs-${Names.uniqueResourceName(webAcl, { maxLength: 60 })}`;
+  const logGroup = new logs.LogGroup(scope, 'WebAclLogs', {
+    logGroupName,
+    retention: options.logs.retention,
+    encryptionKey: logsKey,
+    removalPolicy: options.logs.removalPolicy,
+  });
+  const logging = new wafv2.CfnLoggingConfiguration(scope, 'WebAclLogging', {
+    resourceArn: webAcl.attrArn,
+    logDestinationConfigs: [
+      Stack.of(scope).formatArn({
+        service: 'logs',
+        resource: 'log-group',
+        resourceName: logGroupName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ],
+  });
+  logging.node.addDependency(logGroup);
+  return webAcl;
 }

@@ -23,6 +23,9 @@ export enum EnvironmentProfile {
   PROD = 'prod',
 }
 
+/** Tag key the construct puts on its resources, with the profile as value. */
+export const PROFILE_TAG = 'fargate-web-service:profile';
+
 /** The defaults a profile sets. Internal: every value here is reachable through a prop. */
 export interface ProfileDefaults {
   readonly maxAzs: number;

@@ -136,6 +136,31 @@ const cases: Case[] = [
     '`loadBalancer.deregistrationDelay` must be from 0 seconds to 3600 seconds, got 2 hours.',
   ],
   [
+    'an access-log bucket with access logs off',
+    (s) => ({ loadBalancer: { accessLogs: false, accessLogsBucket: new s3.Bucket(s, 'B') } }),
+    '`loadBalancer.accessLogsBucket` is given but `loadBalancer.accessLogs` is false; remove one.',
+  ],
+  [
+    'a web ACL and a web ACL ARN at once',
+    () => ({ loadBalancer: { webAcl: true, webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/x/y' } }),
+    '`loadBalancer.webAcl` and `loadBalancer.webAclArn` are mutually exclusive: let the construct create a web ACL, or give the ARN of yours.',
+  ],
+  [
+    'a global web ACL ARN',
+    () => ({ loadBalancer: { webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y' } }),
+    '`loadBalancer.webAclArn` must be the ARN of a regional WAFv2 web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/...), got "arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y".',
+  ],
+  [
+    'a web ACL rate limit of 10',
+    () => ({ loadBalancer: { webAclRateLimit: 10 } }),
+    '`loadBalancer.webAclRateLimit` must be an integer from 100 to 2000000000, got 10.',
+  ],
+  [
+    'a root container user',
+    () => ({ container: { user: 'root' } }),
+    '`container.user` must not be root: give a non-root user name or numeric id such as "1000", got "root".',
+  ],
+  [
     'a domain without a hosted zone',
     () => ({ loadBalancer: { domainName: 'api.example.com' } }),
     '`loadBalancer.domainName` requires `loadBalancer.hostedZone`: the certificate is validated and the alias record created in that zone.',

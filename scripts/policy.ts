@@ -1,0 +1,53 @@
+/**
+ * The policy gate as a report: synthesizes the construct in the dev profile, the prod profile and prod with HTTPS,
+ * runs the cdk-nag packs and the cfn-guard rules, and prints per profile: pack, errors, warnings, acknowledged.
+ * Exits 1 when a goal is missed. `--acknowledgements` prints the acknowledged findings as a Markdown table.
+ */
+import { checkStack, CONTROL_TOWER, NAG_PACKS, OWN_RULES, PackResult } from '../test/policy/harness';
+import { scenario } from '../test/policy/scenarios';
+
+const SCENARIOS = ['dev', 'prod', 'prod-https'] as const;
+
+/** Packs that must have zero unacknowledged errors (and, for AwsSolutions, warnings) in each scenario. */
+const GOALS: Record<(typeof SCENARIOS)[number], string[]> = {
+  'dev': ['AwsSolutions', CONTROL_TOWER, OWN_RULES],
+  'prod': ['AwsSolutions', OWN_RULES],
+  'prod-https': [...NAG_PACKS, CONTROL_TOWER, OWN_RULES],
+};
+
+function missed(name: (typeof SCENARIOS)[number], result: PackResult): boolean {
+  if (!GOALS[name].includes(result.pack)) return false;
+  return result.errors.length > 0 || (result.pack === 'AwsSolutions' && result.warnings.length > 0);
+}
+
+if (process.argv.includes('--acknowledgements')) {
+  const rows = new Map<string, string>();
+  for (const name of ['dev', 'prod-https'] as const) {
+    for (const ack of scenario(name).construct.policyAcknowledgements) {
+      const resource = ack.resourcePath.replace(/^Policy-[a-z-]+\//, '').replace(/\/Resource$/, '');
+      const key = `| \`${ack.rule}\` | ${resource}${ack.appliesTo ? ` (${ack.appliesTo.join(', ')})` : ''} |`;
+      const where = rows.get(key)?.includes('both') ? 'both' : rows.has(key) ? 'both' : name === 'dev' ? 'dev' : 'prod';
+      rows.set(key, `${key} ${where} | ${ack.reason} |`);
+    }
+  }
+  console.log('| rule | resource | profile | why |\n| --- | --- | --- | --- |');
+  for (const row of rows.values()) console.log(row);
+  process.exit(0);
+}
+
+let failed = false;
+for (const name of SCENARIOS) {
+  const results = checkStack(scenario(name).stack);
+  console.log(`\n${name}`);
+  console.log(`  ${'pack'.padEnd(28)} ${'errors'.padStart(6)} ${'warnings'.padStart(8)} ${'acknowledged'.padStart(12)}  goal`);
+  for (const r of results) {
+    const goal = GOALS[name].includes(r.pack) ? (missed(name, r) ? 'MISSED' : 'met') : '-';
+    failed ||= goal === 'MISSED';
+    console.log(`  ${r.pack.padEnd(28)} ${String(r.errors.length).padStart(6)} ${String(r.warnings.length).padStart(8)} ${String(r.acknowledged.length).padStart(12)}  ${goal}`);
+  }
+  for (const r of results.filter((x) => missed(name, x))) {
+    for (const f of [...r.errors, ...(r.pack === 'AwsSolutions' ? r.warnings : [])]) console.log(`    ${r.pack}: ${f.rule} on ${f.resource}`);
+  }
+}
+console.log(failed ? '\npolicy gate: MISSED' : '\npolicy gate: every goal met');
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,128 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import {
+  AwsSolutionsChecks,
+  HIPAASecurityChecks,
+  INagLogger,
+  NagLoggerNonComplianceData,
+  NagMessageLevel,
+  NIST80053R5Checks,
+  PCIDSS321Checks,
+} from 'cdk-nag';
+
+/** The library's own guard rules, shipped in the npm package. */
+export const POLICY_DIR = path.join(__dirname, '..', '..', 'policy');
+export const NAG_PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
+export const CONTROL_TOWER = 'ControlTower (cfn-guard)';
+export const OWN_RULES = 'Library rules (cfn-guard)';
+
+export interface Finding {
+  readonly rule: string;
+  readonly resource: string;
+}
+
+export interface PackResult {
+  readonly pack: string;
+  readonly errors: Finding[];
+  readonly warnings: Finding[];
+  readonly acknowledged: Finding[];
+}
+
+/** Counts every cdk-nag outcome per pack: findings by level, validation failures as warnings, suppressions. */
+class CountingLogger implements INagLogger {
+  readonly results = new Map<string, PackResult>(
+    NAG_PACKS.map((pack) => [pack, { pack, errors: [], warnings: [], acknowledged: [] }]),
+  );
+
+  private finding(data: { ruleId: string; resource: CfnResource }, findingId?: string): Finding {
+    const suffix = findingId && findingId !== data.ruleId ? `[${findingId}]` : '';
+    return { rule: `${data.ruleId}${suffix}`, resource: data.resource.node.path };
+  }
+
+  onCompliance(): void {}
+  onNotApplicable(): void {}
+  onNonCompliance(data: NagLoggerNonComplianceData): void {
+    const result = this.results.get(data.nagPackName)!;
+    (data.ruleLevel === NagMessageLevel.ERROR ? result.errors : result.warnings).push(this.finding(data, data.findingId));
+  }
+  onSuppressed(data: NagLoggerNonComplianceData): void {
+    this.results.get(data.nagPackName)!.acknowledged.push(this.finding(data, data.findingId));
+  }
+  onError(data: { nagPackName: string; ruleId: string; resource: CfnResource }): void {
+    this.results.get(data.nagPackName)!.warnings.push(this.finding({ ...data, ruleId: `CdkNagValidationFailure[${data.ruleId}]` }));
+  }
+  onSuppressedError(data: { nagPackName: string; ruleId: string; resource: CfnResource }): void {
+    this.results.get(data.nagPackName)!.acknowledged.push(this.finding(data));
+  }
+}
+
+const GUARD_BINARY = (() => {
+  const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
+  const os = process.platform === 'darwin' ? 'macos' : 'ubuntu';
+  return path.join(path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')), 'bin', os, arch, 'cfn-guard');
+})();
+
+/**
+ * Runs guard rule files over templates. A template that does not exist, or a rule file that does not parse, is a
+ * clear error rather than a silent pass.
+ */
+export function runGuardRules(rulePaths: string[], templatePaths: string[], controlTower = false) {
+  for (const template of templatePaths) {
+    if (!fs.existsSync(template)) throw new Error(`template not found: ${template}`);
+  }
+  const ruleFiles = rulePaths.flatMap((p) => {
+    if (!fs.existsSync(p)) throw new Error(`guard rules not found: ${p}`);
+    return fs.statSync(p).isDirectory() ? fs.readdirSync(p).filter((f) => f.endsWith('.guard')).map((f) => path.join(p, f)) : [p];
+  });
+  for (const file of ruleFiles) {
+    try {
+      execFileSync(GUARD_BINARY, ['parse-tree', '--rules', file], { stdio: 'pipe' });
+    } catch (err) {
+      const detail = String((err as { stderr?: Buffer }).stderr ?? err).trim().split('\n')[0];
+      throw new Error(`guard rule file does not parse: ${file}: ${detail}`);
+    }
+  }
+  const validator = new CfnGuardValidator({ controlTowerRulesEnabled: controlTower, rules: ruleFiles, maxBuffer: 64 * 1024 * 1024 });
+  return validator.validate({ templatePaths });
+}
+
+function guardResult(pack: string, template: any, report: ReturnType<typeof runGuardRules>, honourAcknowledgements: boolean): PackResult {
+  const result: PackResult = { pack, errors: [], warnings: [], acknowledged: [] };
+  for (const violation of report.violations) {
+    for (const violating of violation.violatingResources) {
+      if (!violating.resourceLogicalId) continue; // cfn-guard also reports the rule once without a resource
+      const resource = template.Resources[violating.resourceLogicalId];
+      const finding = { rule: violation.ruleName, resource: resource?.Metadata?.['aws:cdk:path'] ?? violating.resourceLogicalId };
+      const suppressed: string[] = resource?.Metadata?.guard?.SuppressedRules ?? [];
+      (honourAcknowledgements && suppressed.includes(violation.ruleName) ? result.acknowledged : result.errors).push(finding);
+    }
+  }
+  return result;
+}
+
+/**
+ * Runs the four cdk-nag packs, the Control Tower guard rules and the library's own guard rules on one stack.
+ * The stack's app must not have been synthesized yet (the cdk-nag aspects run at synthesis).
+ */
+export function checkStack(stack: Stack): PackResult[] {
+  const logger = new CountingLogger();
+  const props = { additionalLoggers: [logger] };
+  for (const pack of [new AwsSolutionsChecks(props), new NIST80053R5Checks(props), new HIPAASecurityChecks(props), new PCIDSS321Checks(props)]) {
+    Aspects.of(stack).add(pack);
+  }
+  const assembly = (stack.node.root as App).synth();
+  const artifact = assembly.getStackByName(stack.stackName);
+  const template = artifact.template;
+  return [
+    ...logger.results.values(),
+    guardResult(CONTROL_TOWER, template, runGuardRules([], [artifact.templateFullPath], true), true),
+    guardResult(OWN_RULES, template, runGuardRules([POLICY_DIR], [artifact.templateFullPath]), false),
+  ];
+}
+
+export function byPack(results: PackResult[]): Record<string, PackResult> {
+  return Object.fromEntries(results.map((r) => [r.pack, r]));
+}

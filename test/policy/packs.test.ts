@@ -1,0 +1,80 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { CfnResource } from 'aws-cdk-lib';
+import { byPack, checkStack, CONTROL_TOWER, OWN_RULES, PackResult } from './harness';
+import { scenario } from './scenarios';
+
+const unacknowledged = (r: PackResult) => [...r.errors, ...r.warnings];
+
+describe('policy gate', () => {
+  const results: Record<string, Record<string, PackResult>> = {};
+  const acknowledgements: Record<string, any[]> = {};
+  beforeAll(() => {
+    for (const name of ['dev', 'prod', 'prod-https'] as const) {
+      const s = scenario(name);
+      acknowledgements[name] = s.construct.policyAcknowledgements;
+      results[name] = byPack(checkStack(s.stack));
+    }
+  });
+
+  test.each(['dev', 'prod', 'prod-https'])('%s: AwsSolutions has no unacknowledged error or warning', (name) => {
+    expect(unacknowledged(results[name].AwsSolutions)).toEqual([]);
+    expect(results[name].AwsSolutions.acknowledged.length).toBeGreaterThan(0);
+  });
+
+  test.each(['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'])('prod with HTTPS: %s has no unacknowledged error', (pack) => {
+    expect(results['prod-https'][pack].errors).toEqual([]);
+  });
+
+  test.each(['dev', 'prod-https'])('%s: the Control Tower guard rules have no unacknowledged violation', (name) => {
+    expect(results[name][CONTROL_TOWER].errors).toEqual([]);
+  });
+
+  test.each(['dev', 'prod', 'prod-https'])('%s: the library guard rules all pass', (name) => {
+    expect(results[name][OWN_RULES].errors).toEqual([]);
+  });
+
+  test('prod without a certificate is told to add HTTPS: the compliance packs flag the HTTP listener', () => {
+    const nist = results.prod['NIST.800.53.R5'].errors.map((f) => f.rule);
+    expect(nist).toEqual(expect.arrayContaining(['NIST.800.53.R5-ALBHttpToHttpsRedirection', 'NIST.800.53.R5-ELBv2ACMCertificateRequired']));
+  });
+
+  test('every acknowledgement has a reason and is listed in the README', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const all = [...acknowledgements.dev, ...acknowledgements['prod-https']];
+    expect(all.length).toBeGreaterThan(10);
+    for (const ack of all) {
+      expect(ack.reason.length).toBeGreaterThan(30);
+      expect(readme).toContain(`\`${ack.rule}\``);
+    }
+  });
+
+  test('prod acknowledges nothing the dev profile alone may skip', () => {
+    const rules = acknowledgements['prod-https'].map((a) => a.rule);
+    for (const devOnly of ['AwsSolutions-RDS3', 'AwsSolutions-RDS10', 'AwsSolutions-ELB2', 'ecs_service_assign_public_ip_disabled_check']) {
+      expect(rules).not.toContain(devOnly);
+    }
+  });
+});
+
+describe('the gate fails when a safe default is turned off', () => {
+  test('prod without deletion protection fails the compliance packs and the library rule', () => {
+    const s = scenario('prod-https', { database: { deletionProtection: false } });
+    const results = byPack(checkStack(s.stack));
+    expect(results['NIST.800.53.R5'].errors).toContainEqual({
+      rule: 'NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
+      resource: 'Policy-prod-https/Api/Database/Resource',
+    });
+    expect(results[OWN_RULES].errors.map((f) => f.rule)).toContain('rds_deletion_protection_in_prod');
+  });
+
+  test('a password in plain environment and unencrypted storage (through escape hatches) fail the library rules', () => {
+    const s = scenario('dev');
+    const taskDef = s.construct.taskDefinition.node.defaultChild as CfnResource;
+    taskDef.addPropertyOverride('ContainerDefinitions.0.Environment', [{ Name: 'DB_PASSWORD', Value: 'hunter2' }]);
+    (s.construct.database.node.defaultChild as CfnResource).addPropertyOverride('StorageEncrypted', false);
+    const results = byPack(checkStack(s.stack));
+    // The guard rules read the final template, so escape-hatch overrides cannot slip past them.
+    expect(results[OWN_RULES].errors.map((f) => f.rule).sort()).toEqual(['ecs_no_plaintext_secrets', 'rds_storage_encrypted']);
+  });
+});

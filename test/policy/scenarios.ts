@@ -1,0 +1,28 @@
+import { Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../../src';
+import { FIXTURE_APP, newStack, TestProps } from '../helpers';
+
+export interface Scenario {
+  readonly name: string;
+  readonly stack: Stack;
+  readonly construct: FargateWebServiceWithDatabase;
+}
+
+/** The configurations the policy gate checks: both profiles, and prod with HTTPS. */
+export function scenario(name: 'dev' | 'prod' | 'prod-https', extra: TestProps = {}): Scenario {
+  const stack = newStack(`Policy-${name}`);
+  const certificate =
+    name === 'prod-https'
+      ? acm.Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555')
+      : undefined;
+  const profile = name === 'dev' ? EnvironmentProfile.DEV : EnvironmentProfile.PROD;
+  // Not synthesized here: the cdk-nag aspects must run at the app's first synthesis.
+  const construct = new FargateWebServiceWithDatabase(stack, 'Api', {
+    image: ServiceImage.fromDirectory(FIXTURE_APP),
+    profile,
+    ...extra,
+    loadBalancer: { certificate, ...extra.loadBalancer },
+  });
+  return { name, stack, construct };
+}

@@ -68,7 +68,8 @@ project.addTask('demo', {
 
 // The policy gate as a report: cdk-nag packs and cfn-guard rules per profile; fails when a goal is missed.
 const policyTask = project.addTask('policy', {
-  description: 'Run the cdk-nag packs and cfn-guard rules per profile and print errors, warnings and acknowledged findings',
+  description:
+    'Run the cdk-nag packs and cfn-guard rules per profile and print errors, warnings and acknowledged findings',
   exec: 'ts-node --project scripts/tsconfig.json scripts/policy.ts',
 });
 

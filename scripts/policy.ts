@@ -10,8 +10,8 @@ const SCENARIOS = ['dev', 'prod', 'prod-https'] as const;
 
 /** Packs that must have zero unacknowledged errors (and, for AwsSolutions, warnings) in each scenario. */
 const GOALS: Record<(typeof SCENARIOS)[number], string[]> = {
-  'dev': ['AwsSolutions', CONTROL_TOWER, OWN_RULES],
-  'prod': ['AwsSolutions', OWN_RULES],
+  dev: ['AwsSolutions', CONTROL_TOWER, OWN_RULES],
+  prod: ['AwsSolutions', OWN_RULES],
   'prod-https': [...NAG_PACKS, CONTROL_TOWER, OWN_RULES],
 };
 
@@ -39,14 +39,20 @@ let failed = false;
 for (const name of SCENARIOS) {
   const results = checkStack(scenario(name).stack);
   console.log(`\n${name}`);
-  console.log(`  ${'pack'.padEnd(28)} ${'errors'.padStart(6)} ${'warnings'.padStart(8)} ${'acknowledged'.padStart(12)}  goal`);
+  console.log(
+    `  ${'pack'.padEnd(28)} ${'errors'.padStart(6)} ${'warnings'.padStart(8)} ${'acknowledged'.padStart(12)}  goal`,
+  );
   for (const r of results) {
     const goal = GOALS[name].includes(r.pack) ? (missed(name, r) ? 'MISSED' : 'met') : '-';
     failed ||= goal === 'MISSED';
-    console.log(`  ${r.pack.padEnd(28)} ${String(r.errors.length).padStart(6)} ${String(r.warnings.length).padStart(8)} ${String(r.acknowledged.length).padStart(12)}  ${goal}`);
+    console.log(
+      `  ${r.pack.padEnd(28)} ${String(r.errors.length).padStart(6)} ${String(r.warnings.length).padStart(8)} ${String(r.acknowledged.length).padStart(12)}  ${goal}`,
+    );
   }
   for (const r of results.filter((x) => missed(name, x))) {
-    for (const f of [...r.errors, ...(r.pack === 'AwsSolutions' ? r.warnings : [])]) console.log(`    ${r.pack}: ${f.rule} on ${f.resource}`);
+    for (const f of [...r.errors, ...(r.pack === 'AwsSolutions' ? r.warnings : [])]) {
+      console.log(`    ${r.pack}: ${f.rule} on ${f.resource}`);
+    }
   }
 }
 console.log(failed ? '\npolicy gate: MISSED' : '\npolicy gate: every goal met');

@@ -1,5 +1,6 @@
 import { CfnOutput, Tags } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -9,13 +10,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { allowServiceToReachDatabase, createDatabase } from './database';
 import { createLoadBalancer } from './load-balancer';
 import { createLogEncryptionKey } from './logging';
+import { createMonitoring } from './monitoring';
 import { createNetwork } from './network';
 import { acknowledgePolicyFindings, PolicyAcknowledgement } from './policy';
-import { EnvironmentProfile, PROFILE_TAG } from './profile';
+import { EnvironmentProfile } from './profile';
+import { PROFILE_TAG } from './profile-defaults';
 import { FargateWebServiceWithDatabaseProps } from './props';
 import { createRepository } from './repository';
 import { resolveOptions } from './resolve-options';
@@ -74,6 +78,12 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly databaseSecret: secretsmanager.ISecret;
   /** The KMS key that encrypts the database and its secret. */
   public readonly databaseEncryptionKey: kms.IKey;
+  /** The alarms (empty with `monitoring.alarms: false`). */
+  public readonly alarms: cloudwatch.Alarm[];
+  /** The topic the alarms notify, when there are alarms. */
+  public readonly alarmTopic?: sns.ITopic;
+  /** The CloudWatch dashboard, unless turned off. */
+  public readonly dashboard?: cloudwatch.Dashboard;
   /**
    * The policy findings (cdk-nag rules, cfn-guard rules) this construct acknowledges, each with its reason. They are
    * attached to the resources as metadata, so cdk-nag and cfn-guard runs of the consumer's app see them.
@@ -116,6 +126,21 @@ export class FargateWebServiceWithDatabase extends Construct {
     this.serviceSecurityGroup = service.securityGroup;
     this.logGroup = service.logGroup;
     this.scaling = service.scaling;
+
+    const monitoring = createMonitoring(
+      this,
+      {
+        loadBalancer: this.loadBalancer,
+        targetGroup: this.targetGroup,
+        cluster: this.cluster,
+        service: this.service,
+        database: this.database,
+      },
+      options,
+    );
+    this.alarms = monitoring.alarms;
+    this.alarmTopic = monitoring.alarmTopic;
+    this.dashboard = monitoring.dashboard;
 
     this.addOutputs();
     this.policyAcknowledgements = acknowledgePolicyFindings(this, options);

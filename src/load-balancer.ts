@@ -138,10 +138,19 @@ function createAccessLogsBucket(scope: Construct): s3.Bucket {
   });
 }
 
-const MANAGED_RULE_GROUPS = ['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList'];
+const MANAGED_RULE_GROUPS = [
+  'AWSManagedRulesCommonRuleSet',
+  'AWSManagedRulesKnownBadInputsRuleSet',
+  'AWSManagedRulesAmazonIpReputationList',
+];
 
 /** A regional web ACL: AWS managed rule groups for common exploits, bad inputs and bad IPs, and a per-IP rate limit. */
-function createWebAcl(scope: Construct, rateLimit: number, logsKey: kms.IKey, options: ResolvedOptions): wafv2.CfnWebACL {
+function createWebAcl(
+  scope: Construct,
+  rateLimit: number,
+  logsKey: kms.IKey,
+  options: ResolvedOptions,
+): wafv2.CfnWebACL {
   const metricPrefix = Names.uniqueId(scope).slice(-100);
   const visibility = (name: string) => ({
     cloudWatchMetricsEnabled: true,

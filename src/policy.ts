@@ -52,7 +52,10 @@ function attach(resource: CfnResource, rules: string[], reason: string, appliesT
   if (nagRules.length > 0) {
     const existing = (resource.getMetadata('cdk_nag') as { rules_to_suppress?: object[] } | undefined) ?? {};
     const additions = nagRules.map((id) => ({ id, reason, ...(appliesTo ? { applies_to: appliesTo } : {}) }));
-    resource.addMetadata('cdk_nag', { ...existing, rules_to_suppress: [...(existing.rules_to_suppress ?? []), ...additions] });
+    resource.addMetadata('cdk_nag', {
+      ...existing,
+      rules_to_suppress: [...(existing.rules_to_suppress ?? []), ...additions],
+    });
   }
   if (guardRules.length > 0) {
     const existing = (resource.getMetadata('guard') as { SuppressedRules?: string[] } | undefined) ?? {};
@@ -70,7 +73,8 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
   const stack = Stack.of(scope);
   const dev = options.profile === EnvironmentProfile.DEV;
   const db = options.database;
-  const hasCertificate = options.loadBalancer.certificate !== undefined || options.loadBalancer.domainName !== undefined;
+  const hasCertificate =
+    options.loadBalancer.certificate !== undefined || options.loadBalancer.domainName !== undefined;
   const logRetention = stack.node.tryFindChild('LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a');
   const restrictDefaultSgProvider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
   const cdkLambdaReason =
@@ -82,19 +86,22 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
     {
       resource: cfn(scope, 'LB', 'SecurityGroup', 'Resource'),
       rules: ['AwsSolutions-EC23'],
-      reason: 'The internet-facing load balancer accepts the internet on its listener ports only; tasks and database admit only their upstream security group.',
+      reason:
+        'The internet-facing load balancer accepts the internet on its listener ports only; tasks and database admit only their upstream security group.',
       when: options.loadBalancer.internetFacing,
     },
     {
       resource: cfn(scope, 'TaskDef', 'Resource'),
       rules: ['AwsSolutions-ECS2'],
-      reason: 'Plain environment holds only PORT, NODE_ENV and non-secret user values; credential-like names are refused at synth time and the database settings are ECS secrets.',
+      reason:
+        'Plain environment holds only PORT, NODE_ENV and non-secret user values; credential-like names are refused at synth time and the database settings are ECS secrets.',
     },
     {
       resource: cfn(scope, 'TaskDef', 'ExecutionRole', 'DefaultPolicy', 'Resource'),
       rules: ['AwsSolutions-IAM5'],
       appliesTo: ['Resource::*'],
-      reason: 'ecr:GetAuthorizationToken has no resource-level permissions; every other statement names its repository, log group or secret.',
+      reason:
+        'ecr:GetAuthorizationToken has no resource-level permissions; every other statement names its repository, log group or secret.',
     },
     {
       resource: cfn(scope, 'TaskDef', 'ExecutionRole', 'DefaultPolicy', 'Resource'),
@@ -110,7 +117,8 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
       resource: cfn(scope, 'Database', 'MonitoringRole', 'Resource'),
       rules: ['AwsSolutions-IAM4'],
       appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole'],
-      reason: 'The AWS managed policy is the documented permission set for RDS enhanced monitoring and is kept current by AWS.',
+      reason:
+        'The AWS managed policy is the documented permission set for RDS enhanced monitoring and is kept current by AWS.',
     },
     {
       resource: cfn(scope, 'BackupPlan', 'Database', 'Role', 'Resource'),
@@ -121,24 +129,34 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
     {
       resource: cfn(scope, 'Database', 'Resource'),
       rules: ['AwsSolutions-RDS11', 'rds_instance_no_default_ports_check'],
-      reason: 'A non-default port is obscurity, not control: the instance is in isolated subnets, not publicly accessible, and admits only the service security group.',
+      reason:
+        'A non-default port is obscurity, not control: the instance is in isolated subnets, not publicly accessible, and admits only the service security group.',
     },
     {
       resource: cfn(scope, 'Database', 'Resource'),
-      rules: ['AwsSolutions-RDS3', ...inCompliancePacks('RDSMultiAZSupport', ['NIST.800.53.R5', 'HIPAA.Security']), 'rds_instance_multi_az_support_check'],
+      rules: [
+        'AwsSolutions-RDS3',
+        ...inCompliancePacks('RDSMultiAZSupport', ['NIST.800.53.R5', 'HIPAA.Security']),
+        'rds_instance_multi_az_support_check',
+      ],
       reason: 'The dev profile is single-AZ to halve the database cost; prod is Multi-AZ.',
       when: dev && !db.multiAz,
     },
     {
       resource: cfn(scope, 'Database', 'Resource'),
-      rules: ['AwsSolutions-RDS10', ...inCompliancePacks('RDSInstanceDeletionProtectionEnabled', ['NIST.800.53.R5', 'HIPAA.Security']), 'rds_instance_deletion_protection_enabled_check'],
+      rules: [
+        'AwsSolutions-RDS10',
+        ...inCompliancePacks('RDSInstanceDeletionProtectionEnabled', ['NIST.800.53.R5', 'HIPAA.Security']),
+        'rds_instance_deletion_protection_enabled_check',
+      ],
       reason: 'The dev profile is disposable by design; prod turns deletion protection on.',
       when: dev && !db.deletionProtection,
     },
     {
       resource: cfn(scope, 'LB', 'Resource'),
       rules: ['AwsSolutions-ELB2'],
-      reason: 'The dev profile turns access logs off to stay cheap; prod (or loadBalancer.accessLogs) writes them to S3.',
+      reason:
+        'The dev profile turns access logs off to stay cheap; prod (or loadBalancer.accessLogs) writes them to S3.',
       when: dev && !options.loadBalancer.accessLogs,
     },
     {
@@ -154,7 +172,8 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
     {
       resource: cfn(scope, 'AccessLogs', 'Resource'),
       rules: inCompliancePacks('S3BucketReplicationEnabled'),
-      reason: 'Access logs are kept 90 days in one region; cross-region replication of them is left to the account owner.',
+      reason:
+        'Access logs are kept 90 days in one region; cross-region replication of them is left to the account owner.',
     },
     {
       resource: cfn(scope, 'HttpListener', 'Resource') ?? cfn(scope, 'LB', 'HttpListener', 'Resource'),
@@ -162,10 +181,11 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
       reason: 'This HTTP listener only redirects to the HTTPS listener, which uses the ACM certificate.',
       when: hasCertificate,
     },
-    ...['DatabaseKey', 'LogsKey'].map((key) => ({
+    ...['DatabaseKey', 'LogsKey', 'AlarmTopicKey'].map((key) => ({
       resource: cfn(scope, key, 'Resource'),
       rules: ['kms_create_grant_aws_service_check'],
-      reason: 'The account-root statement (kms:*) is the default key policy that lets IAM policies govern the key; service grants are scoped by kms:ViaService or the logs encryption context.',
+      reason:
+        'The account-root statement (kms:*) is the default key policy that lets IAM policies govern the key; service grants are scoped by kms:ViaService or the logs encryption context.',
     })),
     {
       resource: cfn(scope, 'AccessLogs', 'Resource'),
@@ -175,7 +195,8 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
         's3_event_notifications_enabled_check',
         's3_bucket_object_lock_enabled_check',
       ],
-      reason: 'The access logs bucket: the load balancer writes only to SSE-S3 buckets, logging it would recurse, nothing consumes its events, and its objects must expire after 90 days.',
+      reason:
+        'The access logs bucket: the load balancer writes only to SSE-S3 buckets, logging it would recurse, nothing consumes its events, and its objects must expire after 90 days.',
     },
     {
       resource: cfn(scope, 'Repository', 'Resource'),
@@ -186,37 +207,52 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
     {
       resource: cfn(scope, 'Service', 'Service'),
       rules: ['ecs_service_assign_public_ip_disabled_check'],
-      reason: 'The dev profile has no NAT gateway: tasks reach ECR and Secrets Manager through a public IP, and their security group admits only the load balancer.',
+      reason:
+        'The dev profile has no NAT gateway: tasks reach ECR and Secrets Manager through a public IP, and their security group admits only the load balancer.',
       when: dev && options.network.assignPublicIp,
     },
     {
       resource: cfn(scope, 'LB', 'Resource'),
-      rules: ['elbv2_deletion_protection_enabled_check', ...inCompliancePacks('ELBDeletionProtectionEnabled', ['NIST.800.53.R5', 'HIPAA.Security'])],
+      rules: [
+        'elbv2_deletion_protection_enabled_check',
+        ...inCompliancePacks('ELBDeletionProtectionEnabled', ['NIST.800.53.R5', 'HIPAA.Security']),
+      ],
       reason: 'The dev profile is disposable by design; prod turns load balancer deletion protection on.',
       when: dev && !options.loadBalancer.deletionProtection,
     },
     {
       resource: cfn(scope, 'LB', 'Resource'),
       rules: ['elbv2_logging_enabled_check', ...inCompliancePacks('ELBLoggingEnabled')],
-      reason: 'The dev profile turns access logs off to stay cheap; prod (or loadBalancer.accessLogs) writes them to S3.',
+      reason:
+        'The dev profile turns access logs off to stay cheap; prod (or loadBalancer.accessLogs) writes them to S3.',
       when: dev && !options.loadBalancer.accessLogs,
     },
     {
       resource: cfn(scope, 'LB', 'Resource'),
       rules: inCompliancePacks('ALBWAFEnabled', ['NIST.800.53.R5', 'PCI.DSS.321']),
-      reason: 'The dev profile has no web ACL (about 10 USD a month); prod creates one, or give loadBalancer.webAclArn.',
+      reason:
+        'The dev profile has no web ACL (about 10 USD a month); prod creates one, or give loadBalancer.webAclArn.',
       when: dev && !options.loadBalancer.webAcl && options.loadBalancer.webAclArn === undefined,
     },
     {
       resource: cfn(scope, 'LB', 'HttpListener', 'Resource'),
-      rules: ['alb_http_to_https_redirection_check', ...inCompliancePacks('ALBHttpToHttpsRedirection'), ...inCompliancePacks('ELBv2ACMCertificateRequired')],
-      reason: 'No certificate or domain name was given to this dev stack, so it serves HTTP; give loadBalancer.certificate or domainName to get HTTPS and the redirect.',
+      rules: [
+        'alb_http_to_https_redirection_check',
+        ...inCompliancePacks('ALBHttpToHttpsRedirection'),
+        ...inCompliancePacks('ELBv2ACMCertificateRequired'),
+      ],
+      reason:
+        'No certificate or domain name was given to this dev stack, so it serves HTTP; give loadBalancer.certificate or domainName to get HTTPS and the redirect.',
       when: dev && !hasCertificate,
     },
     {
       resource: cfn(scope, 'Database', 'Resource'),
-      rules: ['rds_instance_backup_enabled_check', ...inCompliancePacks('RDSInBackupPlan', ['NIST.800.53.R5', 'HIPAA.Security'])],
-      reason: 'The dev profile keeps one day of automated backups and no AWS Backup plan; prod keeps 14 days and a backup plan.',
+      rules: [
+        'rds_instance_backup_enabled_check',
+        ...inCompliancePacks('RDSInBackupPlan', ['NIST.800.53.R5', 'HIPAA.Security']),
+      ],
+      reason:
+        'The dev profile keeps one day of automated backups and no AWS Backup plan; prod keeps 14 days and a backup plan.',
       when: dev && !db.backupPlan,
     },
     ...['FlowLogs', 'LogGroup'].map((logGroup) => ({
@@ -229,13 +265,15 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
       resource: cfn(logRetention, 'ServiceRole', 'Resource'),
       rules: ['AwsSolutions-IAM4'],
       appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-      reason: 'CDK-owned log-retention function (sets retention on the log groups RDS creates); the managed policy only lets it write its own logs.',
+      reason:
+        'CDK-owned log-retention function (sets retention on the log groups RDS creates); the managed policy only lets it write its own logs.',
     },
     {
       resource: cfn(logRetention, 'ServiceRole', 'DefaultPolicy', 'Resource'),
       rules: ['AwsSolutions-IAM5'],
       appliesTo: ['Resource::*'],
-      reason: 'CDK-owned log-retention function: RDS names its log groups at deploy time, so the retention permission cannot name them.',
+      reason:
+        'CDK-owned log-retention function: RDS names its log groups at deploy time, so the retention permission cannot name them.',
     },
     {
       resource: cfn(logRetention, 'ServiceRole', 'DefaultPolicy', 'Resource'),
@@ -243,15 +281,27 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
       reason: 'CDK-owned log-retention function: its policy is generated by aws-cdk-lib for this role only.',
     },
     { resource: cfn(logRetention, 'Resource'), rules: ['lambda_inside_vpc_check'], reason: cdkLambdaReason },
-    { resource: cfn(restrictDefaultSgProvider, 'Handler'), rules: ['lambda_inside_vpc_check'], reason: cdkLambdaReason },
+    {
+      resource: cfn(restrictDefaultSgProvider, 'Handler'),
+      rules: ['lambda_inside_vpc_check'],
+      reason: cdkLambdaReason,
+    },
   ];
 
   if (!options.network.vpc) {
-    for (const subnet of ['PublicSubnet1', 'PublicSubnet2', 'PublicSubnet3', 'PublicSubnet4', 'PublicSubnet5', 'PublicSubnet6']) {
+    for (const subnet of [
+      'PublicSubnet1',
+      'PublicSubnet2',
+      'PublicSubnet3',
+      'PublicSubnet4',
+      'PublicSubnet5',
+      'PublicSubnet6',
+    ]) {
       targets.push({
         resource: cfn(scope, 'Vpc', subnet, 'DefaultRoute'),
         rules: inCompliancePacks('VPCNoUnrestrictedRouteToIGW'),
-        reason: 'Public subnets route to the internet gateway by definition: they hold the internet-facing load balancer and the NAT gateways, nothing else in prod.',
+        reason:
+          'Public subnets route to the internet gateway by definition: they hold the internet-facing load balancer and the NAT gateways, nothing else in prod.',
       });
     }
   }

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { EnvironmentProfile } from './profile';
 import { ServiceImage } from './service-image';
 
@@ -537,6 +538,117 @@ export interface DatabaseOptions {
   readonly iamAuthentication?: boolean;
 }
 
+/** Thresholds of the alarms; each overrides the profile's default. */
+export interface AlarmThresholds {
+  /**
+   * 5xx responses from the tasks in 5 minutes.
+   *
+   * @default - 20 for dev, 10 for prod
+   */
+  readonly target5xxCount?: number;
+
+  /**
+   * 5xx responses from the load balancer itself in 5 minutes.
+   *
+   * @default - 20 for dev, 10 for prod
+   */
+  readonly loadBalancer5xxCount?: number;
+
+  /**
+   * p99 target response time in seconds, three 5-minute periods in a row. Above 0, at most 60.
+   *
+   * @default - 3 for dev, 2 for prod
+   */
+  readonly p99LatencySeconds?: number;
+
+  /**
+   * Unhealthy targets for 5 minutes.
+   *
+   * @default 1
+   */
+  readonly unhealthyHostCount?: number;
+
+  /**
+   * Service CPU utilisation (percent) for 15 minutes.
+   *
+   * @default - 90 for dev, 85 for prod
+   */
+  readonly serviceCpuPercent?: number;
+
+  /**
+   * Service memory utilisation (percent) for 15 minutes.
+   *
+   * @default - 90 for dev, 85 for prod
+   */
+  readonly serviceMemoryPercent?: number;
+
+  /**
+   * Database CPU utilisation (percent) for 15 minutes.
+   *
+   * @default - 90 for dev, 80 for prod
+   */
+  readonly databaseCpuPercent?: number;
+
+  /**
+   * Free database storage (GiB) below which the alarm fires.
+   *
+   * @default - 10 % of the allocated storage
+   */
+  readonly databaseFreeStorageGiB?: number;
+
+  /**
+   * Freeable database memory (MiB) below which the alarm fires, for 15 minutes.
+   *
+   * @default - 10 % of the instance class's memory (128 MiB when the class is not known)
+   */
+  readonly databaseFreeableMemoryMiB?: number;
+
+  /**
+   * Database connections at which the alarm fires.
+   *
+   * @default - 80 % of the instance class's max_connections (LEAST(memory / 9531392, 5000)); 80 when the class is not known
+   */
+  readonly databaseConnections?: number;
+}
+
+/** Alarms and the dashboard. */
+export interface MonitoringOptions {
+  /**
+   * Create the alarms. Every alarm notifies `alarmTopic` (or the topic the construct creates) on ALARM and OK.
+   *
+   * @default true
+   */
+  readonly alarms?: boolean;
+
+  /**
+   * Create the CloudWatch dashboard.
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
+
+  /**
+   * Topic the alarms notify. Mutually exclusive with `alarmEmail`: subscribe to your own topic yourself.
+   *
+   * @default - a new topic encrypted with a new KMS key, TLS only
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * E-mail address subscribed to the topic the construct creates (the recipient confirms it once).
+   *
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+
+  /**
+   * Alarm thresholds.
+   *
+   * @default - per the profile
+   */
+  readonly thresholds?: AlarmThresholds;
+}
+
 /** Properties of `FargateWebServiceWithDatabase`. */
 export interface FargateWebServiceWithDatabaseProps {
   /**
@@ -606,4 +718,11 @@ export interface FargateWebServiceWithDatabaseProps {
    * @default - per the profile
    */
   readonly database?: DatabaseOptions;
+
+  /**
+   * Alarms and dashboard.
+   *
+   * @default - alarms with the profile's thresholds to a new topic, and a dashboard
+   */
+  readonly monitoring?: MonitoringOptions;
 }

@@ -7,8 +7,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
-import { EnvironmentProfile, PROFILE_DEFAULTS, ProfileDefaults } from './profile';
+import { instanceMemoryBytes, maxConnections } from './monitoring';
+import { EnvironmentProfile } from './profile';
+import { PROFILE_DEFAULTS, ProfileDefaults } from './profile-defaults';
 import { FargateWebServiceWithDatabaseProps } from './props';
 import { ServiceImage } from './service-image';
 
@@ -132,6 +135,24 @@ export interface ResolvedOptions {
     readonly backupPlan: boolean;
     readonly iamAuthentication: boolean;
   };
+  readonly monitoring: {
+    readonly alarms: boolean;
+    readonly dashboard: boolean;
+    readonly alarmTopic?: sns.ITopic;
+    readonly alarmEmail?: string;
+    readonly thresholds: {
+      readonly target5xxCount: number;
+      readonly loadBalancer5xxCount: number;
+      readonly p99LatencySeconds: number;
+      readonly unhealthyHostCount: number;
+      readonly serviceCpuPercent: number;
+      readonly serviceMemoryPercent: number;
+      readonly databaseCpuPercent: number;
+      readonly databaseFreeStorageBytes: number;
+      readonly databaseFreeableMemoryBytes: number;
+      readonly databaseConnections: number;
+    };
+  };
 }
 
 /**
@@ -175,6 +196,7 @@ export function resolveOptions(scope: Construct, props: FargateWebServiceWithDat
     );
   }
   const repository = resolveRepository(props, defaults);
+  const monitoring = resolveMonitoring(props, defaults, database);
 
   return {
     profile,
@@ -187,6 +209,7 @@ export function resolveOptions(scope: Construct, props: FargateWebServiceWithDat
     loadBalancer,
     scaling,
     database,
+    monitoring,
   };
 }
 
@@ -426,10 +449,7 @@ function resolveService(
   };
 }
 
-function resolveDatabase(
-  props: FargateWebServiceWithDatabaseProps,
-  defaults: ProfileDefaults,
-) {
+function resolveDatabase(props: FargateWebServiceWithDatabaseProps, defaults: ProfileDefaults) {
   const d = props.database ?? {};
   if (isKnown(d.databaseName) && !POSTGRES_IDENTIFIER.test(d.databaseName!)) {
     throw new Error(
@@ -492,10 +512,7 @@ function resolveDatabase(
   };
 }
 
-function resolveRepository(
-  props: FargateWebServiceWithDatabaseProps,
-  defaults: ProfileDefaults,
-) {
+function resolveRepository(props: FargateWebServiceWithDatabaseProps, defaults: ProfileDefaults) {
   const r = props.repository ?? {};
   requireInteger('repository.maxImageCount', r.maxImageCount, 1, 10000);
   if (r.untaggedImageExpiry && !r.untaggedImageExpiry.isUnresolved()) {
@@ -660,4 +677,78 @@ function missingEndpoints(scope: Construct, vpc: ec2.IVpc): string[] {
     .filter((c): c is ec2.CfnVPCEndpoint => c instanceof ec2.CfnVPCEndpoint && c.vpcId === vpc.vpcId)
     .map((c) => JSON.stringify(stack.resolve(c.serviceName)));
   return REQUIRED_ENDPOINTS.filter((suffix) => !serviceNames.some((name) => name.includes(`.${suffix}"`)));
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function resolveMonitoring(
+  props: FargateWebServiceWithDatabaseProps,
+  defaults: ProfileDefaults,
+  database: { instanceType: ec2.InstanceType; allocatedStorageGiB: number },
+) {
+  const m = props.monitoring ?? {};
+  const t = m.thresholds ?? {};
+  const alarms = m.alarms ?? true;
+  if (!alarms && (m.alarmTopic || m.alarmEmail !== undefined || m.thresholds)) {
+    throw new Error(
+      '`monitoring.alarmTopic`, `monitoring.alarmEmail` and `monitoring.thresholds` have no effect with `monitoring.alarms: false`; remove them.',
+    );
+  }
+  if (m.alarmTopic && m.alarmEmail !== undefined) {
+    throw new Error(
+      '`monitoring.alarmEmail` subscribes to the topic the construct creates; with `monitoring.alarmTopic` subscribe to your own topic instead.',
+    );
+  }
+  if (isKnown(m.alarmEmail) && !EMAIL.test(m.alarmEmail!)) {
+    throw new Error(`\`monitoring.alarmEmail\` must be an e-mail address, got "${m.alarmEmail}".`);
+  }
+  requireInteger('monitoring.thresholds.target5xxCount', t.target5xxCount, 1, 1_000_000);
+  requireInteger('monitoring.thresholds.loadBalancer5xxCount', t.loadBalancer5xxCount, 1, 1_000_000);
+  requireInteger('monitoring.thresholds.unhealthyHostCount', t.unhealthyHostCount, 1, 1000);
+  for (const name of ['serviceCpuPercent', 'serviceMemoryPercent', 'databaseCpuPercent'] as const) {
+    requireInteger(`monitoring.thresholds.${name}`, t[name], 1, 100);
+  }
+  if (isKnown(t.p99LatencySeconds) && !(t.p99LatencySeconds! > 0 && t.p99LatencySeconds! <= 60)) {
+    throw new Error(
+      `\`monitoring.thresholds.p99LatencySeconds\` must be above 0 and at most 60, got ${t.p99LatencySeconds}.`,
+    );
+  }
+  requireInteger('monitoring.thresholds.databaseFreeStorageGiB', t.databaseFreeStorageGiB, 1, 65536);
+  requireInteger('monitoring.thresholds.databaseFreeableMemoryMiB', t.databaseFreeableMemoryMiB, 1, 4_194_304);
+  requireInteger('monitoring.thresholds.databaseConnections', t.databaseConnections, 1, 5000);
+
+  const memory = instanceMemoryBytes(database.instanceType);
+  const storageGiB = isKnown(database.allocatedStorageGiB) ? database.allocatedStorageGiB : 20;
+  return {
+    alarms,
+    dashboard: m.dashboard ?? true,
+    alarmTopic: m.alarmTopic,
+    alarmEmail: m.alarmEmail,
+    thresholds: {
+      ...defaults.alarmThresholds,
+      ...Object.fromEntries(
+        Object.entries({
+          target5xxCount: t.target5xxCount,
+          loadBalancer5xxCount: t.loadBalancer5xxCount,
+          p99LatencySeconds: t.p99LatencySeconds,
+          unhealthyHostCount: t.unhealthyHostCount,
+          serviceCpuPercent: t.serviceCpuPercent,
+          serviceMemoryPercent: t.serviceMemoryPercent,
+          databaseCpuPercent: t.databaseCpuPercent,
+        }).filter(([, v]) => v !== undefined),
+      ),
+      databaseFreeStorageBytes:
+        t.databaseFreeStorageGiB !== undefined
+          ? t.databaseFreeStorageGiB * 1024 ** 3
+          : Math.round(storageGiB * 0.1 * 1024 ** 3),
+      databaseFreeableMemoryBytes:
+        t.databaseFreeableMemoryMiB !== undefined
+          ? t.databaseFreeableMemoryMiB * 1024 ** 2
+          : memory !== undefined
+            ? Math.round(memory * 0.1)
+            : 128 * 1024 ** 2,
+      databaseConnections:
+        t.databaseConnections ?? (memory !== undefined ? Math.floor(maxConnections(memory) * 0.8) : 80),
+    },
+  };
 }

@@ -58,7 +58,10 @@ describe('database', () => {
 
   test('IAM database authentication is allowed and enhanced monitoring is on', () => {
     const { template } = defaultStack(EnvironmentProfile.DEV);
-    template.hasResourceProperties('AWS::RDS::DBInstance', { EnableIAMDatabaseAuthentication: true, MonitoringInterval: 60 });
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      EnableIAMDatabaseAuthentication: true,
+      MonitoringInterval: 60,
+    });
   });
 
   test('the parameter group requires TLS', () => {
@@ -119,9 +122,11 @@ describe('database', () => {
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiRotationSecurityGroup'), 'GroupId'] },
     });
     // Not open to the whole VPC: the only inline ingress in the template is the internet-facing load balancer's.
-    expect(Object.keys(template.findResources('AWS::EC2::SecurityGroup', { Properties: { SecurityGroupIngress: Match.anyValue() } }))).toEqual([
-      expect.stringMatching(/^ApiLBSecurityGroup/),
-    ]);
+    expect(
+      Object.keys(
+        template.findResources('AWS::EC2::SecurityGroup', { Properties: { SecurityGroupIngress: Match.anyValue() } }),
+      ),
+    ).toEqual([expect.stringMatching(/^ApiLBSecurityGroup/)]);
   });
 
   test('prod rotation runs in the private subnets and needs no endpoint', () => {
@@ -163,9 +168,9 @@ describe('database', () => {
       KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^MyKey/), 'Arn'] },
     });
     expect(db.resource.DeletionPolicy).toBe('Retain');
-    expect(Object.values<any>(template.findResources('AWS::KMS::Key')).map((k) => k.Properties.Description)).not.toContainEqual(
-      expect.stringMatching(/database/),
-    );
+    expect(
+      Object.values<any>(template.findResources('AWS::KMS::Key')).map((k) => k.Properties.Description),
+    ).not.toContainEqual(expect.stringMatching(/database/));
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       RotationRules: { ScheduleExpression: 'rate(7 days)' },
     });

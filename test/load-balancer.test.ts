@@ -112,16 +112,19 @@ describe('load balancer', () => {
   test.each([
     [EnvironmentProfile.DEV, false, 0, 0],
     [EnvironmentProfile.PROD, true, 1, 1],
-  ])('%s: deletion protection %s, %d access-log bucket(s), %d web ACL(s)', (profile, deletionProtection, buckets, acls) => {
-    const { template } = defaultStack(profile);
-    const lb = onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
-    expect(lb.props.LoadBalancerAttributes).toEqual(
-      expect.arrayContaining([{ Key: 'deletion_protection.enabled', Value: String(deletionProtection) }]),
-    );
-    template.resourceCountIs('AWS::S3::Bucket', buckets);
-    template.resourceCountIs('AWS::WAFv2::WebACL', acls);
-    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', acls);
-  });
+  ])(
+    '%s: deletion protection %s, %d access-log bucket(s), %d web ACL(s)',
+    (profile, deletionProtection, buckets, acls) => {
+      const { template } = defaultStack(profile);
+      const lb = onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+      expect(lb.props.LoadBalancerAttributes).toEqual(
+        expect.arrayContaining([{ Key: 'deletion_protection.enabled', Value: String(deletionProtection) }]),
+      );
+      template.resourceCountIs('AWS::S3::Bucket', buckets);
+      template.resourceCountIs('AWS::WAFv2::WebACL', acls);
+      template.resourceCountIs('AWS::WAFv2::WebACLAssociation', acls);
+    },
+  );
 
   test('access logs go to a TLS-only, SSE-S3, private, versioned bucket that expires them', () => {
     const { template } = defaultStack(EnvironmentProfile.PROD);
@@ -134,8 +137,15 @@ describe('load balancer', () => {
     );
     const bucket = onlyResource(template, 'AWS::S3::Bucket');
     expect(bucket.props).toMatchObject({
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       VersioningConfiguration: { Status: 'Enabled' },
       LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90 })] },
     });

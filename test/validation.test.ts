@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { EnvironmentProfile } from '../src';
 import { isolatedVpcWithEndpoints, newStack, synth, TestProps } from './helpers';
 
@@ -159,6 +160,31 @@ const cases: Case[] = [
     'a root container user',
     () => ({ container: { user: 'root' } }),
     '`container.user` must not be root: give a non-root user name or numeric id such as "1000", got "root".',
+  ],
+  [
+    'alarm settings with alarms off',
+    () => ({ monitoring: { alarms: false, alarmEmail: 'oncall@example.com' } }),
+    '`monitoring.alarmTopic`, `monitoring.alarmEmail` and `monitoring.thresholds` have no effect with `monitoring.alarms: false`; remove them.',
+  ],
+  [
+    'an alarm e-mail with a given topic',
+    (s) => ({ monitoring: { alarmTopic: new sns.Topic(s, 'T'), alarmEmail: 'oncall@example.com' } }),
+    '`monitoring.alarmEmail` subscribes to the topic the construct creates; with `monitoring.alarmTopic` subscribe to your own topic instead.',
+  ],
+  [
+    'a malformed alarm e-mail',
+    () => ({ monitoring: { alarmEmail: 'oncall' } }),
+    '`monitoring.alarmEmail` must be an e-mail address, got "oncall".',
+  ],
+  [
+    'a CPU alarm threshold above 100',
+    () => ({ monitoring: { thresholds: { serviceCpuPercent: 150 } } }),
+    '`monitoring.thresholds.serviceCpuPercent` must be an integer from 1 to 100, got 150.',
+  ],
+  [
+    'a p99 latency threshold of 0',
+    () => ({ monitoring: { thresholds: { p99LatencySeconds: 0 } } }),
+    '`monitoring.thresholds.p99LatencySeconds` must be above 0 and at most 60, got 0.',
   ],
   [
     'a domain without a hosted zone',

@@ -13,15 +13,28 @@ function templateFile(name: string, resources: Record<string, unknown>): string 
 }
 
 function failures(rule: string, resources: Record<string, unknown>): string[] {
-  const report = runGuardRules([path.join(POLICY_DIR, `${rule}.guard`)], [templateFile(`${rule}-${Math.random()}`, resources)]);
+  const report = runGuardRules(
+    [path.join(POLICY_DIR, `${rule}.guard`)],
+    [templateFile(`${rule}-${Math.random()}`, resources)],
+  );
   return [...new Set(report.violations.map((v) => v.ruleName))];
 }
 
 const db = (props: object, tags: object[] = []) => ({
   Type: 'AWS::RDS::DBInstance',
-  Properties: { Engine: 'postgres', PubliclyAccessible: false, StorageEncrypted: true, KmsKeyId: 'k', Tags: tags, ...props },
+  Properties: {
+    Engine: 'postgres',
+    PubliclyAccessible: false,
+    StorageEncrypted: true,
+    KmsKeyId: 'k',
+    Tags: tags,
+    ...props,
+  },
 });
-const subnet = (type: string) => ({ Type: 'AWS::EC2::Subnet', Properties: { Tags: [{ Key: 'aws-cdk:subnet-type', Value: type }] } });
+const subnet = (type: string) => ({
+  Type: 'AWS::EC2::Subnet',
+  Properties: { Tags: [{ Key: 'aws-cdk:subnet-type', Value: type }] },
+});
 const container = (environment: object[]) => ({
   Type: 'AWS::ECS::TaskDefinition',
   Properties: { ContainerDefinitions: [{ Name: 'App', Environment: environment }] },
@@ -38,20 +51,47 @@ const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> =
   ['rds_not_publicly_accessible', { Db: db({}) }, { Db: db({ PubliclyAccessible: true }) }],
   [
     'rds_in_isolated_subnets',
-    { A: subnet('Isolated'), B: subnet('Isolated'), G: { Type: 'AWS::RDS::DBSubnetGroup', Properties: { SubnetIds: [{ Ref: 'A' }, { Ref: 'B' }] } } },
-    { A: subnet('Isolated'), B: subnet('Private'), G: { Type: 'AWS::RDS::DBSubnetGroup', Properties: { SubnetIds: [{ Ref: 'A' }, { Ref: 'B' }] } } },
+    {
+      A: subnet('Isolated'),
+      B: subnet('Isolated'),
+      G: { Type: 'AWS::RDS::DBSubnetGroup', Properties: { SubnetIds: [{ Ref: 'A' }, { Ref: 'B' }] } },
+    },
+    {
+      A: subnet('Isolated'),
+      B: subnet('Private'),
+      G: { Type: 'AWS::RDS::DBSubnetGroup', Properties: { SubnetIds: [{ Ref: 'A' }, { Ref: 'B' }] } },
+    },
   ],
   ['rds_storage_encrypted', { Db: db({}) }, { Db: db({ StorageEncrypted: false }) }],
-  ['rds_deletion_protection_in_prod', { Db: db({ DeletionProtection: true }, prodTag) }, { Db: db({ DeletionProtection: false }, prodTag) }],
+  [
+    'rds_deletion_protection_in_prod',
+    { Db: db({ DeletionProtection: true }, prodTag) },
+    { Db: db({ DeletionProtection: false }, prodTag) },
+  ],
   [
     'ecs_no_plaintext_secrets',
     { T: container([{ Name: 'PORT', Value: '3000' }]) },
-    { T: container([{ Name: 'PORT', Value: '3000' }, { Name: 'DB_PASSWORD', Value: 'hunter2' }]) },
+    {
+      T: container([
+        { Name: 'PORT', Value: '3000' },
+        { Name: 'DB_PASSWORD', Value: 'hunter2' },
+      ]),
+    },
   ],
   [
     'ecs_circuit_breaker',
-    { S: { Type: 'AWS::ECS::Service', Properties: { DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true } } } } },
-    { S: { Type: 'AWS::ECS::Service', Properties: { DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: false } } } } },
+    {
+      S: {
+        Type: 'AWS::ECS::Service',
+        Properties: { DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true } } },
+      },
+    },
+    {
+      S: {
+        Type: 'AWS::ECS::Service',
+        Properties: { DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: false } } },
+      },
+    },
   ],
   [
     'alb_http_redirects_to_https',
@@ -60,7 +100,15 @@ const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> =
   ],
   [
     'ecr_scan_and_lifecycle',
-    { R: { Type: 'AWS::ECR::Repository', Properties: { ImageScanningConfiguration: { ScanOnPush: true }, LifecyclePolicy: { LifecyclePolicyText: '{}' } } } },
+    {
+      R: {
+        Type: 'AWS::ECR::Repository',
+        Properties: {
+          ImageScanningConfiguration: { ScanOnPush: true },
+          LifecyclePolicy: { LifecyclePolicyText: '{}' },
+        },
+      },
+    },
     { R: { Type: 'AWS::ECR::Repository', Properties: { ImageScanningConfiguration: { ScanOnPush: true } } } },
   ],
   [
@@ -72,7 +120,10 @@ const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> =
 
 describe('library guard rules', () => {
   test('every rule file in policy/ has a case here', () => {
-    const files = fs.readdirSync(POLICY_DIR).filter((f) => f.endsWith('.guard')).map((f) => f.replace(/\.guard$/, ''));
+    const files = fs
+      .readdirSync(POLICY_DIR)
+      .filter((f) => f.endsWith('.guard'))
+      .map((f) => f.replace(/\.guard$/, ''));
     expect(files.sort()).toEqual(cases.map(([rule]) => rule).sort());
   });
 
@@ -82,7 +133,11 @@ describe('library guard rules', () => {
   });
 
   test('rds_deletion_protection_in_prod leaves dev databases alone', () => {
-    expect(failures('rds_deletion_protection_in_prod', { Db: db({ DeletionProtection: false }, [{ Key: 'fargate-web-service:profile', Value: 'dev' }]) })).toEqual([]);
+    expect(
+      failures('rds_deletion_protection_in_prod', {
+        Db: db({ DeletionProtection: false }, [{ Key: 'fargate-web-service:profile', Value: 'dev' }]),
+      }),
+    ).toEqual([]);
   });
 
   test('alb_http_redirects_to_https allows plain HTTP when there is no HTTPS listener', () => {
@@ -92,16 +147,22 @@ describe('library guard rules', () => {
 
 describe('bad input to the guard runner', () => {
   test('a template path that does not exist is a clear error', () => {
-    expect(() => runGuardRules([POLICY_DIR], [path.join(tmp, 'missing.json')])).toThrow(`template not found: ${path.join(tmp, 'missing.json')}`);
+    expect(() => runGuardRules([POLICY_DIR], [path.join(tmp, 'missing.json')])).toThrow(
+      `template not found: ${path.join(tmp, 'missing.json')}`,
+    );
   });
 
   test('a rule file that does not parse is a clear error naming the file', () => {
     const broken = path.join(tmp, 'broken.guard');
     fs.writeFileSync(broken, 'rule broken {\n  Resources.*.Type == \n');
-    expect(() => runGuardRules([broken], [templateFile('any', {})])).toThrow(`guard rule file does not parse: ${broken}`);
+    expect(() => runGuardRules([broken], [templateFile('any', {})])).toThrow(
+      `guard rule file does not parse: ${broken}`,
+    );
   });
 
   test('a rules path that does not exist is a clear error', () => {
-    expect(() => runGuardRules([path.join(tmp, 'nope')], [templateFile('any2', {})])).toThrow(`guard rules not found: ${path.join(tmp, 'nope')}`);
+    expect(() => runGuardRules([path.join(tmp, 'nope')], [templateFile('any2', {})])).toThrow(
+      `guard rules not found: ${path.join(tmp, 'nope')}`,
+    );
   });
 });

@@ -1,8 +1,8 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
 import {
   AwsSolutionsChecks,
   HIPAASecurityChecks,
@@ -46,13 +46,17 @@ class CountingLogger implements INagLogger {
   onNotApplicable(): void {}
   onNonCompliance(data: NagLoggerNonComplianceData): void {
     const result = this.results.get(data.nagPackName)!;
-    (data.ruleLevel === NagMessageLevel.ERROR ? result.errors : result.warnings).push(this.finding(data, data.findingId));
+    (data.ruleLevel === NagMessageLevel.ERROR ? result.errors : result.warnings).push(
+      this.finding(data, data.findingId),
+    );
   }
   onSuppressed(data: NagLoggerNonComplianceData): void {
     this.results.get(data.nagPackName)!.acknowledged.push(this.finding(data, data.findingId));
   }
   onError(data: { nagPackName: string; ruleId: string; resource: CfnResource }): void {
-    this.results.get(data.nagPackName)!.warnings.push(this.finding({ ...data, ruleId: `CdkNagValidationFailure[${data.ruleId}]` }));
+    this.results
+      .get(data.nagPackName)!
+      .warnings.push(this.finding({ ...data, ruleId: `CdkNagValidationFailure[${data.ruleId}]` }));
   }
   onSuppressedError(data: { nagPackName: string; ruleId: string; resource: CfnResource }): void {
     this.results.get(data.nagPackName)!.acknowledged.push(this.finding(data));
@@ -62,7 +66,13 @@ class CountingLogger implements INagLogger {
 const GUARD_BINARY = (() => {
   const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
   const os = process.platform === 'darwin' ? 'macos' : 'ubuntu';
-  return path.join(path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')), 'bin', os, arch, 'cfn-guard');
+  return path.join(
+    path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')),
+    'bin',
+    os,
+    arch,
+    'cfn-guard',
+  );
 })();
 
 /**
@@ -75,29 +85,50 @@ export function runGuardRules(rulePaths: string[], templatePaths: string[], cont
   }
   const ruleFiles = rulePaths.flatMap((p) => {
     if (!fs.existsSync(p)) throw new Error(`guard rules not found: ${p}`);
-    return fs.statSync(p).isDirectory() ? fs.readdirSync(p).filter((f) => f.endsWith('.guard')).map((f) => path.join(p, f)) : [p];
+    return fs.statSync(p).isDirectory()
+      ? fs
+          .readdirSync(p)
+          .filter((f) => f.endsWith('.guard'))
+          .map((f) => path.join(p, f))
+      : [p];
   });
   for (const file of ruleFiles) {
     try {
       execFileSync(GUARD_BINARY, ['parse-tree', '--rules', file], { stdio: 'pipe' });
     } catch (err) {
-      const detail = String((err as { stderr?: Buffer }).stderr ?? err).trim().split('\n')[0];
+      const detail = String((err as { stderr?: Buffer }).stderr ?? err)
+        .trim()
+        .split('\n')[0];
       throw new Error(`guard rule file does not parse: ${file}: ${detail}`);
     }
   }
-  const validator = new CfnGuardValidator({ controlTowerRulesEnabled: controlTower, rules: ruleFiles, maxBuffer: 64 * 1024 * 1024 });
+  const validator = new CfnGuardValidator({
+    controlTowerRulesEnabled: controlTower,
+    rules: ruleFiles,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return validator.validate({ templatePaths });
 }
 
-function guardResult(pack: string, template: any, report: ReturnType<typeof runGuardRules>, honourAcknowledgements: boolean): PackResult {
+function guardResult(
+  pack: string,
+  template: any,
+  report: ReturnType<typeof runGuardRules>,
+  honourAcknowledgements: boolean,
+): PackResult {
   const result: PackResult = { pack, errors: [], warnings: [], acknowledged: [] };
   for (const violation of report.violations) {
     for (const violating of violation.violatingResources) {
       if (!violating.resourceLogicalId) continue; // cfn-guard also reports the rule once without a resource
       const resource = template.Resources[violating.resourceLogicalId];
-      const finding = { rule: violation.ruleName, resource: resource?.Metadata?.['aws:cdk:path'] ?? violating.resourceLogicalId };
+      const finding = {
+        rule: violation.ruleName,
+        resource: resource?.Metadata?.['aws:cdk:path'] ?? violating.resourceLogicalId,
+      };
       const suppressed: string[] = resource?.Metadata?.guard?.SuppressedRules ?? [];
-      (honourAcknowledgements && suppressed.includes(violation.ruleName) ? result.acknowledged : result.errors).push(finding);
+      (honourAcknowledgements && suppressed.includes(violation.ruleName) ? result.acknowledged : result.errors).push(
+        finding,
+      );
     }
   }
   return result;
@@ -110,7 +141,12 @@ function guardResult(pack: string, template: any, report: ReturnType<typeof runG
 export function checkStack(stack: Stack): PackResult[] {
   const logger = new CountingLogger();
   const props = { additionalLoggers: [logger] };
-  for (const pack of [new AwsSolutionsChecks(props), new NIST80053R5Checks(props), new HIPAASecurityChecks(props), new PCIDSS321Checks(props)]) {
+  for (const pack of [
+    new AwsSolutionsChecks(props),
+    new NIST80053R5Checks(props),
+    new HIPAASecurityChecks(props),
+    new PCIDSS321Checks(props),
+  ]) {
     Aspects.of(stack).add(pack);
   }
   const assembly = (stack.node.root as App).synth();

@@ -22,9 +22,12 @@ describe('policy gate', () => {
     expect(results[name].AwsSolutions.acknowledged.length).toBeGreaterThan(0);
   });
 
-  test.each(['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'])('prod with HTTPS: %s has no unacknowledged error', (pack) => {
-    expect(results['prod-https'][pack].errors).toEqual([]);
-  });
+  test.each(['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'])(
+    'prod with HTTPS: %s has no unacknowledged error',
+    (pack) => {
+      expect(results['prod-https'][pack].errors).toEqual([]);
+    },
+  );
 
   test.each(['dev', 'prod-https'])('%s: the Control Tower guard rules have no unacknowledged violation', (name) => {
     expect(results[name][CONTROL_TOWER].errors).toEqual([]);
@@ -36,7 +39,12 @@ describe('policy gate', () => {
 
   test('prod without a certificate is told to add HTTPS: the compliance packs flag the HTTP listener', () => {
     const nist = results.prod['NIST.800.53.R5'].errors.map((f) => f.rule);
-    expect(nist).toEqual(expect.arrayContaining(['NIST.800.53.R5-ALBHttpToHttpsRedirection', 'NIST.800.53.R5-ELBv2ACMCertificateRequired']));
+    expect(nist).toEqual(
+      expect.arrayContaining([
+        'NIST.800.53.R5-ALBHttpToHttpsRedirection',
+        'NIST.800.53.R5-ELBv2ACMCertificateRequired',
+      ]),
+    );
   });
 
   test('every acknowledgement has a reason and is listed in the README', () => {
@@ -51,7 +59,12 @@ describe('policy gate', () => {
 
   test('prod acknowledges nothing the dev profile alone may skip', () => {
     const rules = acknowledgements['prod-https'].map((a) => a.rule);
-    for (const devOnly of ['AwsSolutions-RDS3', 'AwsSolutions-RDS10', 'AwsSolutions-ELB2', 'ecs_service_assign_public_ip_disabled_check']) {
+    for (const devOnly of [
+      'AwsSolutions-RDS3',
+      'AwsSolutions-RDS10',
+      'AwsSolutions-ELB2',
+      'ecs_service_assign_public_ip_disabled_check',
+    ]) {
       expect(rules).not.toContain(devOnly);
     }
   });
@@ -75,6 +88,9 @@ describe('the gate fails when a safe default is turned off', () => {
     (s.construct.database.node.defaultChild as CfnResource).addPropertyOverride('StorageEncrypted', false);
     const results = byPack(checkStack(s.stack));
     // The guard rules read the final template, so escape-hatch overrides cannot slip past them.
-    expect(results[OWN_RULES].errors.map((f) => f.rule).sort()).toEqual(['ecs_no_plaintext_secrets', 'rds_storage_encrypted']);
+    expect(results[OWN_RULES].errors.map((f) => f.rule).sort()).toEqual([
+      'ecs_no_plaintext_secrets',
+      'rds_storage_encrypted',
+    ]);
   });
 });

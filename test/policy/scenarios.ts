@@ -14,7 +14,11 @@ export function scenario(name: 'dev' | 'prod' | 'prod-https', extra: TestProps =
   const stack = newStack(`Policy-${name}`);
   const certificate =
     name === 'prod-https'
-      ? acm.Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555')
+      ? acm.Certificate.fromCertificateArn(
+          stack,
+          'Certificate',
+          'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+        )
       : undefined;
   const profile = name === 'dev' ? EnvironmentProfile.DEV : EnvironmentProfile.PROD;
   // Not synthesized here: the cdk-nag aspects must run at the app's first synthesis.

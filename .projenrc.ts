@@ -38,7 +38,18 @@ const project = new awscdk.AwsCdkConstructLibrary({
     ignorePatterns: ['sample-app/', 'cdk.out/', '*.d.ts', 'node_modules/', 'lib/'],
   },
 
-  devDeps: ['cdk-nag@2.38.2', '@cdklabs/cdk-validator-cfnguard@0.0.62'],
+  devDeps: [
+    'cdk-nag@2.38.2',
+    '@cdklabs/cdk-validator-cfnguard@0.0.62',
+    '@aws-sdk/client-ecs@^3',
+    'aws-sdk-client-mock@^4',
+    '@types/aws-lambda@^8',
+  ],
+  // The migration gate's handlers: src/**/*.lambda.ts, bundled with esbuild into assets/.
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+    bundlingOptions: { externals: ['@aws-sdk/*'] },
+  },
 
   jestOptions: {
     // Never rewrite a changed snapshot silently: a changed snapshot is a failed test.

@@ -6,13 +6,14 @@
 import { checkStack, CONTROL_TOWER, NAG_PACKS, OWN_RULES, PackResult } from '../test/policy/harness';
 import { scenario } from '../test/policy/scenarios';
 
-const SCENARIOS = ['dev', 'prod', 'prod-https'] as const;
+const SCENARIOS = ['dev', 'prod', 'prod-https', 'prod-https-gate'] as const;
 
 /** Packs that must have zero unacknowledged errors (and, for AwsSolutions, warnings) in each scenario. */
 const GOALS: Record<(typeof SCENARIOS)[number], string[]> = {
   dev: ['AwsSolutions', CONTROL_TOWER, OWN_RULES],
   prod: ['AwsSolutions', OWN_RULES],
   'prod-https': [...NAG_PACKS, CONTROL_TOWER, OWN_RULES],
+  'prod-https-gate': [...NAG_PACKS, CONTROL_TOWER, OWN_RULES],
 };
 
 function missed(name: (typeof SCENARIOS)[number], result: PackResult): boolean {
@@ -22,11 +23,19 @@ function missed(name: (typeof SCENARIOS)[number], result: PackResult): boolean {
 
 if (process.argv.includes('--acknowledgements')) {
   const rows = new Map<string, string>();
-  for (const name of ['dev', 'prod-https'] as const) {
+  for (const name of ['dev', 'prod-https', 'prod-https-gate'] as const) {
     for (const ack of scenario(name).construct.policyAcknowledgements) {
       const resource = ack.resourcePath.replace(/^Policy-[a-z-]+\//, '').replace(/\/Resource$/, '');
       const key = `| \`${ack.rule}\` | ${resource}${ack.appliesTo ? ` (${ack.appliesTo.join(', ')})` : ''} |`;
-      const where = rows.get(key)?.includes('both') ? 'both' : rows.has(key) ? 'both' : name === 'dev' ? 'dev' : 'prod';
+      const where = rows.has(key)
+        ? rows.get(key)!.includes('| dev |')
+          ? 'both'
+          : rows.get(key)!.split(' | ').slice(-2)[0]
+        : name === 'dev'
+          ? 'dev'
+          : name === 'prod-https'
+            ? 'prod'
+            : 'with `migrations`';
       rows.set(key, `${key} ${where} | ${ack.reason} |`);
     }
   }

@@ -1,4 +1,4 @@
-import { CfnOutput, Tags } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Tags } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { allowServiceToReachDatabase, createDatabase } from './database';
 import { createLoadBalancer } from './load-balancer';
 import { createLogEncryptionKey } from './logging';
+import { createMigrationGate } from './migration-gate/migration-gate';
 import { createMonitoring } from './monitoring';
 import { createNetwork } from './network';
 import { acknowledgePolicyFindings, PolicyAcknowledgement } from './policy';
@@ -78,6 +79,8 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly databaseSecret: secretsmanager.ISecret;
   /** The KMS key that encrypts the database and its secret. */
   public readonly databaseEncryptionKey: kms.IKey;
+  /** The custom resource that runs the migrations before the service moves to a new task definition, when `migrations` is set. */
+  public readonly migrationGate?: CustomResource;
   /** The alarms (empty with `monitoring.alarms: false`). */
   public readonly alarms: cloudwatch.Alarm[];
   /** The topic the alarms notify, when there are alarms. */
@@ -126,6 +129,23 @@ export class FargateWebServiceWithDatabase extends Construct {
     this.serviceSecurityGroup = service.securityGroup;
     this.logGroup = service.logGroup;
     this.scaling = service.scaling;
+
+    if (options.migrations) {
+      this.migrationGate = createMigrationGate(
+        this,
+        {
+          vpc: this.vpc,
+          cluster: this.cluster,
+          taskDefinition: this.taskDefinition,
+          container: this.container,
+          service: this.service,
+          securityGroup: this.serviceSecurityGroup,
+          database: this.database,
+        },
+        logsKey,
+        options,
+      );
+    }
 
     const monitoring = createMonitoring(
       this,

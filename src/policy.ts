@@ -51,7 +51,9 @@ function attach(resource: CfnResource, rules: string[], reason: string, appliesT
   const guardRules = rules.filter(isGuardRule);
   if (nagRules.length > 0) {
     const existing = (resource.getMetadata('cdk_nag') as { rules_to_suppress?: object[] } | undefined) ?? {};
-    const additions = nagRules.map((id) => ({ id, reason, ...(appliesTo ? { applies_to: appliesTo } : {}) }));
+    // An appliesTo entry written /like this/ is a regular expression (for findings that contain logical ids).
+    const findings = appliesTo?.map((f) => (/^\/.*\/$/.test(f) ? { regex: `${f}g` } : f));
+    const additions = nagRules.map((id) => ({ id, reason, ...(findings ? { applies_to: findings } : {}) }));
     resource.addMetadata('cdk_nag', {
       ...existing,
       rules_to_suppress: [...(existing.rules_to_suppress ?? []), ...additions],
@@ -288,6 +290,100 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
     },
   ];
 
+  if (options.migrations) {
+    const gateReason =
+      'Migration gate: a deployment-time function invoked only by the CloudFormation provider framework; it calls only the ECS API, synchronously, a few times per deployment.';
+    const functions = [
+      [scope.node.tryFindChild('MigrationStarter')],
+      [scope.node.tryFindChild('MigrationWaiter')],
+      ...['framework-onEvent', 'framework-isComplete', 'framework-onTimeout'].map((id) => [
+        scope.node.tryFindChild('MigrationProvider')?.node.tryFindChild(id),
+      ]),
+    ].map(([fn]) => fn);
+    for (const fn of functions) {
+      targets.push(
+        {
+          resource: cfn(fn, 'Resource'),
+          rules: [
+            ...inCompliancePacks('LambdaInsideVPC'),
+            ...inCompliancePacks('LambdaConcurrency', ['NIST.800.53.R5', 'HIPAA.Security']),
+            ...inCompliancePacks('LambdaDLQ', ['NIST.800.53.R5', 'HIPAA.Security']),
+            'lambda_inside_vpc_check',
+          ],
+          reason: gateReason,
+        },
+        {
+          resource: cfn(fn, 'ServiceRole', 'Resource'),
+          rules: ['AwsSolutions-IAM4'],
+          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+          reason: 'The AWS managed policy only lets the function write its own logs.',
+        },
+        {
+          resource: cfn(fn, 'ServiceRole', 'DefaultPolicy', 'Resource'),
+          rules: inCompliancePacks('IAMNoInlinePolicy'),
+          reason: inlinePolicyReason,
+        },
+      );
+    }
+    targets.push(
+      {
+        resource: cfn(scope, 'MigrationStarter', 'ServiceRole', 'DefaultPolicy', 'Resource'),
+        rules: ['AwsSolutions-IAM5'],
+        appliesTo: ['/^Resource::arn:<AWS::Partition>:ecs:.*:task-definition\\/.*:\\*$/'],
+        reason:
+          "ecs:RunTask on every revision of this service's task definition family only (a deployment runs the new revision), and only in this cluster.",
+      },
+      {
+        resource: cfn(scope, 'MigrationWaiter', 'ServiceRole', 'DefaultPolicy', 'Resource'),
+        rules: ['AwsSolutions-IAM5'],
+        appliesTo: ['/^Resource::arn:<AWS::Partition>:ecs:.*:task\\/<.*>\\/\\*$/'],
+        reason:
+          'ecs:DescribeTasks and ecs:StopTask on tasks of this cluster only; task ids are not known before the task starts.',
+      },
+      ...['framework-onEvent', 'framework-isComplete', 'framework-onTimeout'].map((id) => ({
+        resource: cfn(scope.node.tryFindChild('MigrationProvider'), id, 'ServiceRole', 'DefaultPolicy', 'Resource'),
+        rules: ['AwsSolutions-IAM5'],
+        appliesTo: ['/^Resource::<.*Migration.*\\.Arn>:\\*$/'],
+        reason: 'CDK provider framework: lambda:InvokeFunction on the versions of the two gate functions only.',
+      })),
+      {
+        resource: cfn(
+          scope.node.tryFindChild('MigrationProvider'),
+          'waiter-state-machine',
+          'Role',
+          'DefaultPolicy',
+          'Resource',
+        ),
+        rules: ['AwsSolutions-IAM5'],
+        appliesTo: ['Resource::*', '/^Resource::<.*Migration.*\\.Arn>:\\*$/'],
+        reason:
+          'CDK provider framework waiter: invokes the framework functions (their versions) and delivers its logs, whose CloudWatch Logs delivery actions have no resource-level permissions.',
+      },
+      {
+        resource: cfn(
+          scope.node.tryFindChild('MigrationProvider'),
+          'waiter-state-machine',
+          'Role',
+          'DefaultPolicy',
+          'Resource',
+        ),
+        rules: inCompliancePacks('IAMNoInlinePolicy'),
+        reason: inlinePolicyReason,
+      },
+      ...['framework-onEvent', 'framework-isComplete', 'framework-onTimeout'].map((id) => ({
+        resource: cfn(scope.node.tryFindChild('MigrationProvider'), id, 'Resource'),
+        rules: ['AwsSolutions-L1'],
+        reason: 'CDK provider framework function: aws-cdk-lib chooses and updates its runtime.',
+      })),
+      {
+        resource: cfn(scope.node.tryFindChild('MigrationProvider'), 'waiter-state-machine', 'Resource'),
+        rules: ['AwsSolutions-SF2', 'step_functions_state_machine_tracing_enabled_check'],
+        reason:
+          'CDK provider framework waiter: it only polls the migration task every 15 seconds; its execution history is logged to an encrypted log group.',
+      },
+    );
+  }
+
   if (!options.network.vpc) {
     for (const subnet of [
       'PublicSubnet1',
@@ -308,7 +404,7 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
 
   const acknowledgements: PolicyAcknowledgement[] = [];
   for (const target of targets) {
-    if (target.when === false || !target.resource) continue;
+    if (target.when === false || !target.resource || target.rules.length === 0) continue;
     attach(target.resource, target.rules, target.reason, target.appliesTo);
     for (const rule of target.rules) {
       acknowledgements.push({

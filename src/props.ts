@@ -649,6 +649,32 @@ export interface MonitoringOptions {
   readonly thresholds?: AlarmThresholds;
 }
 
+/** The migration gate: run the new image's migrations once per deployment, before the service moves to it. */
+export interface MigrationOptions {
+  /**
+   * Command that applies the migrations, run in the application container of the new task definition with the
+   * same image, secrets, subnets and security group as the service; exit code 0 means success.
+   *
+   * @example ['node', 'dist/migrate-cli.js', 'up']
+   */
+  readonly command: string[];
+
+  /**
+   * Longest the migrations may run; the task is then stopped and the deployment fails. 1 to 110 minutes.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Set `MIGRATE_ON_START=false` in the container, so replicas do not also migrate when they start. Set it to
+   * false when your image reads another variable, or none.
+   *
+   * @default true
+   */
+  readonly disableMigrateOnStart?: boolean;
+}
+
 /** Properties of `FargateWebServiceWithDatabase`. */
 export interface FargateWebServiceWithDatabaseProps {
   /**
@@ -718,6 +744,15 @@ export interface FargateWebServiceWithDatabaseProps {
    * @default - per the profile
    */
   readonly database?: DatabaseOptions;
+
+  /**
+   * Run database migrations as a deploy gate: once per deployment that changes the task definition, as a one-off
+   * Fargate task of the new task definition, before the service moves to it. A failure fails the deployment and
+   * leaves the running service untouched.
+   *
+   * @default - no gate; the application migrates at start (the sample app does, under an advisory lock)
+   */
+  readonly migrations?: MigrationOptions;
 
   /**
    * Alarms and dashboard.

@@ -135,6 +135,11 @@ export interface ResolvedOptions {
     readonly backupPlan: boolean;
     readonly iamAuthentication: boolean;
   };
+  readonly migrations?: {
+    readonly command: string[];
+    readonly timeout: Duration;
+    readonly disableMigrateOnStart: boolean;
+  };
   readonly monitoring: {
     readonly alarms: boolean;
     readonly dashboard: boolean;
@@ -197,6 +202,7 @@ export function resolveOptions(scope: Construct, props: FargateWebServiceWithDat
   }
   const repository = resolveRepository(props, defaults);
   const monitoring = resolveMonitoring(props, defaults, database);
+  const migrations = resolveMigrations(props);
 
   return {
     profile,
@@ -210,6 +216,7 @@ export function resolveOptions(scope: Construct, props: FargateWebServiceWithDat
     scaling,
     database,
     monitoring,
+    migrations,
   };
 }
 
@@ -750,5 +757,28 @@ function resolveMonitoring(
       databaseConnections:
         t.databaseConnections ?? (memory !== undefined ? Math.floor(maxConnections(memory) * 0.8) : 80),
     },
+  };
+}
+
+function resolveMigrations(props: FargateWebServiceWithDatabaseProps) {
+  const m = props.migrations;
+  if (!m) return undefined;
+  if (!Token.isUnresolved(m.command)) {
+    if (
+      !Array.isArray(m.command) ||
+      m.command.length === 0 ||
+      m.command.some((part) => typeof part !== 'string' || (!Token.isUnresolved(part) && part.trim() === ''))
+    ) {
+      throw new Error(
+        `\`migrations.command\` must be a non-empty list of non-empty strings, such as ["node", "dist/migrate-cli.js", "up"], got ${JSON.stringify(m.command)}.`,
+      );
+    }
+  }
+  requireDuration('migrations.timeout', m.timeout, 60, 110 * 60);
+  const environment = props.container?.environment ?? {};
+  return {
+    command: m.command,
+    timeout: m.timeout ?? Duration.minutes(15),
+    disableMigrateOnStart: (m.disableMigrateOnStart ?? true) && !('MIGRATE_ON_START' in environment),
   };
 }

@@ -70,7 +70,12 @@ export function createService(
   const container = taskDefinition.addContainer('App', {
     image: containerImage,
     portMappings: [{ containerPort: c.port, name: 'http', protocol: ecs.Protocol.TCP }],
-    environment: { ...c.environment, PORT: Tokenization.stringifyNumber(c.port), NODE_ENV: 'production' },
+    environment: {
+      ...(options.migrations?.disableMigrateOnStart ? { MIGRATE_ON_START: 'false' } : {}),
+      ...c.environment,
+      PORT: Tokenization.stringifyNumber(c.port),
+      NODE_ENV: 'production',
+    },
     secrets: { ...c.secrets, ...databaseSecrets },
     logging: ecs.LogDrivers.awsLogs({
       logGroup,

@@ -187,6 +187,16 @@ const cases: Case[] = [
     '`monitoring.thresholds.p99LatencySeconds` must be above 0 and at most 60, got 0.',
   ],
   [
+    'an empty migration command',
+    () => ({ migrations: { command: [] } }),
+    '`migrations.command` must be a non-empty list of non-empty strings, such as ["node", "dist/migrate-cli.js", "up"], got [].',
+  ],
+  [
+    'a migration timeout above 110 minutes',
+    () => ({ migrations: { command: ['migrate'], timeout: Duration.hours(3) } }),
+    '`migrations.timeout` must be from 60 seconds to 6600 seconds, got 3 hours.',
+  ],
+  [
     'a domain without a hosted zone',
     () => ({ loadBalancer: { domainName: 'api.example.com' } }),
     '`loadBalancer.domainName` requires `loadBalancer.hostedZone`: the certificate is validated and the alias record created in that zone.',

@@ -10,17 +10,20 @@ describe('policy gate', () => {
   const results: Record<string, Record<string, PackResult>> = {};
   const acknowledgements: Record<string, any[]> = {};
   beforeAll(() => {
-    for (const name of ['dev', 'prod', 'prod-https'] as const) {
+    for (const name of ['dev', 'prod', 'prod-https', 'prod-https-gate'] as const) {
       const s = scenario(name);
       acknowledgements[name] = s.construct.policyAcknowledgements;
       results[name] = byPack(checkStack(s.stack));
     }
   });
 
-  test.each(['dev', 'prod', 'prod-https'])('%s: AwsSolutions has no unacknowledged error or warning', (name) => {
-    expect(unacknowledged(results[name].AwsSolutions)).toEqual([]);
-    expect(results[name].AwsSolutions.acknowledged.length).toBeGreaterThan(0);
-  });
+  test.each(['dev', 'prod', 'prod-https', 'prod-https-gate'])(
+    '%s: AwsSolutions has no unacknowledged error or warning',
+    (name) => {
+      expect(unacknowledged(results[name].AwsSolutions)).toEqual([]);
+      expect(results[name].AwsSolutions.acknowledged.length).toBeGreaterThan(0);
+    },
+  );
 
   test.each(['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'])(
     'prod with HTTPS: %s has no unacknowledged error',
@@ -33,7 +36,7 @@ describe('policy gate', () => {
     expect(results[name][CONTROL_TOWER].errors).toEqual([]);
   });
 
-  test.each(['dev', 'prod', 'prod-https'])('%s: the library guard rules all pass', (name) => {
+  test.each(['dev', 'prod', 'prod-https', 'prod-https-gate'])('%s: the library guard rules all pass', (name) => {
     expect(results[name][OWN_RULES].errors).toEqual([]);
   });
 
@@ -49,7 +52,7 @@ describe('policy gate', () => {
 
   test('every acknowledgement has a reason and is listed in the README', () => {
     const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-    const all = [...acknowledgements.dev, ...acknowledgements['prod-https']];
+    const all = [...acknowledgements.dev, ...acknowledgements['prod-https'], ...acknowledgements['prod-https-gate']];
     expect(all.length).toBeGreaterThan(10);
     for (const ack of all) {
       expect(ack.reason.length).toBeGreaterThan(30);

@@ -9,22 +9,24 @@ export interface Scenario {
   readonly construct: FargateWebServiceWithDatabase;
 }
 
-/** The configurations the policy gate checks: both profiles, and prod with HTTPS. */
-export function scenario(name: 'dev' | 'prod' | 'prod-https', extra: TestProps = {}): Scenario {
+export type ScenarioName = 'dev' | 'prod' | 'prod-https' | 'prod-https-gate';
+
+/** The configurations the policy gate checks: both profiles, prod with HTTPS, and that with the migration gate. */
+export function scenario(name: ScenarioName, extra: TestProps = {}): Scenario {
   const stack = newStack(`Policy-${name}`);
-  const certificate =
-    name === 'prod-https'
-      ? acm.Certificate.fromCertificateArn(
-          stack,
-          'Certificate',
-          'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
-        )
-      : undefined;
+  const certificate = name.startsWith('prod-https')
+    ? acm.Certificate.fromCertificateArn(
+        stack,
+        'Certificate',
+        'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+      )
+    : undefined;
   const profile = name === 'dev' ? EnvironmentProfile.DEV : EnvironmentProfile.PROD;
   // Not synthesized here: the cdk-nag aspects must run at the app's first synthesis.
   const construct = new FargateWebServiceWithDatabase(stack, 'Api', {
     image: ServiceImage.fromDirectory(FIXTURE_APP),
     profile,
+    ...(name === 'prod-https-gate' ? { migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] } } : {}),
     ...extra,
     loadBalancer: { certificate, ...extra.loadBalancer },
   });

@@ -34,8 +34,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'scripts', '.projenrc.ts'],
-    ignorePatterns: ['sample-app/', 'cdk.out/', '*.d.ts', 'node_modules/', 'lib/'],
+    devdirs: ['test', 'scripts', 'integ', '.projenrc.ts'],
+    ignorePatterns: ['sample-app/', 'cdk.out/', '*.d.ts', 'node_modules/', 'lib/', 'integ/*.snapshot/'],
   },
 
   devDeps: [
@@ -44,6 +44,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ecs@^3',
     'aws-sdk-client-mock@^4',
     '@types/aws-lambda@^8',
+    // Integration tests; pinned to the CDK line (integ-runner 2.197.x reads cloud-assembly schema 53 at most).
+    '@aws-cdk/integ-runner@2.197.10',
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
   ],
   // The migration gate's handlers: src/**/*.lambda.ts, bundled with esbuild into assets/.
   lambdaOptions: {
@@ -56,8 +59,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
     jestConfig: {
-      testPathIgnorePatterns: ['/node_modules/', '/sample-app/', '/cdk.out/', '/lib/'],
-      modulePathIgnorePatterns: ['<rootDir>/demo.out/', '<rootDir>/sample-app/', '<rootDir>/cdk.out/'],
+      testPathIgnorePatterns: ['/node_modules/', '/sample-app/', '/cdk.out/', '/lib/', '/integ/'],
+      modulePathIgnorePatterns: [
+        '<rootDir>/demo.out/',
+        '<rootDir>/sample-app/',
+        '<rootDir>/cdk.out/',
+        '<rootDir>/integ/',
+      ],
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.js'],
     },
@@ -71,10 +79,27 @@ project.addPackageIgnore('/sample-app/');
 project.addPackageIgnore('/.ci/');
 project.addPackageIgnore('/demo.out/');
 
-// The main job: synthesize the example stacks (both profiles) and print what they contain.
-project.addTask('demo', {
-  description: 'Synthesize the example stacks (dev and prod) and print a summary of what they contain',
-  exec: 'ts-node --project scripts/tsconfig.json scripts/demo.ts',
+// The main job: build and pack the library, install the tarball into the sample infra app (a fresh folder, aws-cdk-lib
+// 2.257.0, no AWS account, no Docker engine), synthesize the dev and prod stacks, and print what they contain.
+const packLibrary = project.addTask('pack-library', {
+  description: 'Compile and pack the library into dist/js without running the tests',
+  steps: [{ spawn: 'pre-compile' }, { spawn: 'compile' }, { spawn: 'package:js' }],
+});
+const demo = project.addTask('demo', {
+  description: 'Synthesize the sample stacks (dev and prod) from the packed library and print a summary per stack',
+});
+demo.spawn(packLibrary);
+demo.exec('bash scripts/consumer-synth.sh 2.257.0 consumer-demo --summary');
+
+// The consumer's compatibility: the floor aws-cdk-lib and the newest 2.x, from the packed tarball.
+const consumerFloor = project.addTask('consumer:floor', {
+  description: 'Synthesize sample-app/infra from the packed library with aws-cdk-lib 2.257.0 and check the templates',
+  exec: 'bash scripts/consumer-synth.sh 2.257.0 consumer-floor',
+});
+const consumerLatest = project.addTask('consumer:latest', {
+  description:
+    'Synthesize sample-app/infra from the packed library with the newest aws-cdk-lib 2.x and check the templates',
+  exec: 'bash scripts/consumer-synth.sh ^2.257.0 consumer-latest',
 });
 
 // The policy gate as a report: cdk-nag packs and cfn-guard rules per profile; fails when a goal is missed.
@@ -83,6 +108,22 @@ const policyTask = project.addTask('policy', {
     'Run the cdk-nag packs and cfn-guard rules per profile and print errors, warnings and acknowledged findings',
   exec: 'ts-node --project scripts/tsconfig.json scripts/policy.ts',
 });
+
+// Integration tests (integ/): snapshots are made and verified offline; deploying needs an AWS account.
+const integVerify = project.addTask('integ:verify', {
+  description: 'Verify the integ snapshots offline (a changed stack fails with a diff)',
+  exec: 'bash scripts/integ.sh verify',
+});
+project.addTask('integ:update', {
+  description: 'Rewrite the integ snapshots offline (never deploys)',
+  steps: [{ spawn: 'bundle' }, { exec: 'bash scripts/integ.sh update' }],
+});
+project.addTask('integ:deploy', {
+  description: 'Deploy the integ tests to your AWS account, run their assertions and destroy them',
+  steps: [{ spawn: 'bundle' }, { exec: 'bash scripts/integ.sh deploy', receiveArgs: true }],
+});
+project.tsconfigDev.addExclude('integ/*.snapshot');
+project.addPackageIgnore('/integ/');
 
 // Everything the README's test command runs: the library build (compile, lint, unit/policy/snapshot tests,
 // API.md, package) and the sample app's tests against a real PostgreSQL.
@@ -97,6 +138,9 @@ const testAll = project.addTask('test:all', {
 });
 testAll.spawn(project.buildTask);
 testAll.spawn(policyTask);
+testAll.spawn(integVerify);
+testAll.spawn(consumerFloor);
+testAll.spawn(consumerLatest);
 testAll.spawn(sampleAppTest);
 
 project.synth();

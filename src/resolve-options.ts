@@ -178,7 +178,7 @@ export function resolveOptions(scope: Construct, props: FargateWebServiceWithDat
   }
 
   const scaling = resolveScaling(props, defaults.minCapacity, defaults.maxCapacity);
-  const loadBalancer = resolveLoadBalancer(props, defaults);
+  const loadBalancer = resolveAccessLogsRegion(scope, props, resolveLoadBalancer(props, defaults));
   const container = resolveContainer(props, loadBalancer.healthCheck.path);
   const logging = {
     retention: props.logs?.retention ?? defaults.logRetention,
@@ -781,4 +781,26 @@ function resolveMigrations(props: FargateWebServiceWithDatabaseProps) {
     timeout: m.timeout ?? Duration.minutes(15),
     disableMigrateOnStart: (m.disableMigrateOnStart ?? true) && !('MIGRATE_ON_START' in environment),
   };
+}
+
+/**
+ * The load balancer's access-log bucket policy names the region's Elastic Load Balancing account, so it needs a
+ * stack with a concrete region. A profile default gives way (with a warning); an explicit request is an error.
+ */
+function resolveAccessLogsRegion<T extends { accessLogs: boolean }>(
+  scope: Construct,
+  props: FargateWebServiceWithDatabaseProps,
+  lb: T,
+): T {
+  if (!lb.accessLogs || !Token.isUnresolved(Stack.of(scope).region)) return lb;
+  if (props.loadBalancer?.accessLogs === true || props.loadBalancer?.accessLogsBucket) {
+    throw new Error(
+      "`loadBalancer.accessLogs` needs a stack with a concrete region (new Stack(app, id, { env: { region } })): the bucket policy names the region's load balancing account.",
+    );
+  }
+  Annotations.of(scope).addWarningV2(
+    'cdk-fargate-web-service-with-database:accessLogsNeedRegion',
+    'Load balancer access logs are off because the stack has no concrete region; give the stack env.region to turn them on (the prod profile wants them).',
+  );
+  return { ...lb, accessLogs: false };
 }

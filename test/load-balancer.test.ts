@@ -1,5 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { EnvironmentProfile } from '../src';
@@ -182,6 +182,20 @@ describe('load balancer', () => {
     const { template } = synth({ loadBalancer: { webAclArn: arn } });
     template.resourceCountIs('AWS::WAFv2::WebACL', 0);
     template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: arn });
+  });
+
+  test('in a stack without a region, prod turns access logs off with a warning, and an explicit request is an error', () => {
+    const agnostic = () => new Stack(new App(), 'Agnostic');
+    const stack = agnostic();
+    const { template } = synth({ profile: EnvironmentProfile.PROD }, stack);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    Annotations.fromStack(stack).hasWarning(
+      '/Agnostic/Api',
+      Match.stringLikeRegexp('access logs are off because the stack has no concrete region'),
+    );
+    expect(() => synth({ loadBalancer: { accessLogs: true } }, agnostic())).toThrow(
+      "`loadBalancer.accessLogs` needs a stack with a concrete region (new Stack(app, id, { env: { region } })): the bucket policy names the region's load balancing account.",
+    );
   });
 
   test('internal load balancers are supported', () => {

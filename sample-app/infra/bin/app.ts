@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * Deploys the sample users API with FargateWebServiceWithDatabase, the way a team would.
+ *
+ * Context (cdk -c key=value):
+ *   profile       dev | prod | all           which stack(s) to define (default: dev, from cdk.json)
+ *   imageTag      <tag>                      run a tag CI pushed to the stack's repository instead of building ./sample-app
+ *   domainName    api.example.com            with hostedZoneId and zoneName: HTTPS with a DNS-validated certificate
+ *   hostedZoneId, zoneName
+ *   alarmEmail    oncall@example.com         subscribe an address to the alarm topic
+ *   nag           true                       run the cdk-nag AwsSolutions, NIST 800-53 R5, HIPAA and PCI packs at synth
+ */
+import * as path from 'path';
+import { App, Aspects, Stack } from 'aws-cdk-lib';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from 'cdk-fargate-web-service-with-database';
+
+const app = new App();
+const context = (key: string): string | undefined => app.node.tryGetContext(key) ?? undefined;
+const selected = context('profile') ?? 'dev';
+if (!['dev', 'prod', 'all'].includes(selected)) {
+  throw new Error(`context "profile" must be dev, prod or all, got "${selected}"`);
+}
+const appDirectory = process.env.SAMPLE_APP_DIR ?? path.join(__dirname, '..', '..');
+
+for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
+  if (selected !== 'all' && selected !== profile) continue;
+  const stack = new Stack(app, `UsersApi-${profile}`, {
+    // A concrete region (the load balancer's access logs need one); offline synthesis falls back to us-east-1.
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
+    description: `Sample users API (${profile})`,
+  });
+  const domainName = context('domainName');
+  const hostedZoneId = context('hostedZoneId');
+  const zoneName = context('zoneName');
+  const imageTag = context('imageTag');
+  const alarmEmail = context('alarmEmail');
+  new FargateWebServiceWithDatabase(stack, 'Api', {
+    profile,
+    image: imageTag ? ServiceImage.fromRepositoryTag(imageTag) : ServiceImage.fromDirectory(appDirectory),
+    loadBalancer:
+      domainName && hostedZoneId && zoneName
+        ? { domainName, hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId, zoneName }) }
+        : undefined,
+    // The image's `npm run migrate -- up`, without npm (the root filesystem is read-only).
+    migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
+    monitoring: alarmEmail ? { alarmEmail } : undefined,
+  });
+}
+
+if (context('nag') === 'true') {
+  for (const pack of [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()]) {
+    Aspects.of(app).add(pack);
+  }
+}

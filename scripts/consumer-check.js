@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Checks the consumer app's synthesized templates for the behaviours the construct promises, prints a summary per
+// stack (resources by type, outputs, cdk-nag result per pack), and writes a jest-style report for CI's sum.
+// usage: consumer-check.js <cdk.out> <aws-cdk-lib version> <report.json> <synth ms> [--summary]
+const fs = require('fs');
+const path = require('path');
+
+const [outdir, version, reportFile, synthMs, summaryFlag] = process.argv.slice(2);
+const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
+const PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
+let passed = 0;
+let failed = 0;
+
+function check(stack, name, ok) {
+  if (ok) passed++;
+  else {
+    failed++;
+    console.error(`  FAIL ${stack}: ${name}`);
+  }
+}
+
+const ofType = (template, type) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const one = (template, type) => (ofType(template, type)[0] || [])[1] || { Properties: {} };
+
+for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
+  const artifact = manifest.artifacts[stackName];
+  if (!artifact) {
+    check(stackName, 'stack synthesized', false);
+    continue;
+  }
+  const template = JSON.parse(fs.readFileSync(path.join(outdir, artifact.properties.templateFile), 'utf8'));
+  const prod = stackName.endsWith('prod');
+  const db = one(template, 'AWS::RDS::DBInstance');
+  const taskDef = one(template, 'AWS::ECS::TaskDefinition').Properties;
+  const container = (taskDef.ContainerDefinitions || [])[0] || {};
+  const service = ofType(template, 'AWS::ECS::Service')[0];
+  const gate = ofType(template, 'Custom::MigrationGate')[0];
+  const secrets = (container.Secrets || []).map((s) => s.Name);
+  const env = (container.Environment || []).map((e) => e.Name);
+
+  check(stackName, 'database not publicly accessible, encrypted, TLS enforced', db.Properties.PubliclyAccessible === false && db.Properties.StorageEncrypted === true
+    && ofType(template, 'AWS::RDS::DBParameterGroup').some(([, p]) => p.Properties.Parameters['rds.force_ssl'] === '1'));
+  check(stackName, `Multi-AZ ${prod}`, db.Properties.MultiAZ === prod);
+  check(stackName, `deletion protection ${prod}`, db.Properties.DeletionProtection === prod);
+  check(stackName, 'database settings are ECS secrets, not plain environment',
+    ['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD'].every((n) => secrets.includes(n) && !env.includes(n)));
+  check(stackName, 'image asset platform matches the task architecture',
+    taskDef.RuntimePlatform.CpuArchitecture === 'X86_64'
+      && Object.values(JSON.parse(fs.readFileSync(path.join(outdir, `${stackName}.assets.json`), 'utf8')).dockerImages || {})
+        .every((i) => i.source.platform === 'linux/amd64'));
+  const deployment = service[1].Properties.DeploymentConfiguration;
+  check(stackName, 'circuit breaker with rollback, 100/200 rollout',
+    deployment.DeploymentCircuitBreaker.Rollback === true && deployment.MinimumHealthyPercent === 100 && deployment.MaximumPercent === 200);
+  check(stackName, 'target group checks /health', one(template, 'AWS::ElasticLoadBalancingV2::TargetGroup').Properties.HealthCheckPath === '/health');
+  const repo = one(template, 'AWS::ECR::Repository').Properties;
+  check(stackName, 'ECR scan on push and lifecycle rules', repo.ImageScanningConfiguration.ScanOnPush === true && !!repo.LifecyclePolicy);
+  check(stackName, 'migration gate runs before the service', !!gate && [].concat(service[1].DependsOn || []).includes(gate[0]));
+  check(stackName, 'eleven alarms', ofType(template, 'AWS::CloudWatch::Alarm').length === 11);
+  check(stackName, `NAT gateways ${prod ? 2 : 0}`, ofType(template, 'AWS::EC2::NatGateway').length === (prod ? 2 : 0));
+
+  // cdk-nag's report per pack: Non-Compliant (by level) are findings, Suppressed are acknowledged, UNKNOWN are rules
+  // that could not evaluate a value (counted as warnings, as cdk-nag does).
+  const findings = {};
+  for (const pack of PACKS) {
+    const file = path.join(outdir, `${pack}--${stackName}-NagReport.csv`);
+    const counts = { errors: 0, warnings: 0, acknowledged: 0 };
+    if (fs.existsSync(file)) {
+      for (const line of fs.readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
+        const [, , compliance, , level] = [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => m[1]);
+        if (compliance === 'Non-Compliant') counts[level === 'Error' ? 'errors' : 'warnings']++;
+        else if (compliance === 'UNKNOWN') counts.warnings++;
+        else if (compliance === 'Suppressed') counts.acknowledged++;
+      }
+    } else {
+      check(stackName, `cdk-nag report for ${pack}`, false);
+    }
+    findings[pack] = counts;
+  }
+  check(stackName, 'no unacknowledged AwsSolutions finding', findings.AwsSolutions.errors === 0 && findings.AwsSolutions.warnings === 0);
+
+  if (summaryFlag === '--summary') {
+    const byType = {};
+    for (const r of Object.values(template.Resources)) byType[r.Type] = (byType[r.Type] || 0) + 1;
+    console.log(`\n${stackName}: ${Object.keys(template.Resources).length} resources (aws-cdk-lib ${version})`);
+    for (const [type, count] of Object.entries(byType).sort(([a], [b]) => a.localeCompare(b))) {
+      console.log(`  ${String(count).padStart(3)}  ${type}`);
+    }
+    console.log('  outputs:');
+    for (const [id, output] of Object.entries(template.Outputs || {})) {
+      console.log(`       ${id.replace(/[0-9A-F]{8}$/, '').padEnd(30)} ${output.Description || ''}`);
+    }
+    console.log('  cdk-nag:');
+    console.log(`       ${'pack'.padEnd(16)} errors warnings acknowledged`);
+    for (const [pack, f] of Object.entries(findings)) {
+      console.log(`       ${pack.padEnd(16)} ${String(f.errors).padStart(6)} ${String(f.warnings).padStart(8)} ${String(f.acknowledged).padStart(12)}`);
+    }
+  }
+}
+
+console.log(`\nconsumer on aws-cdk-lib ${version}: synthesized in ${synthMs} ms; ${passed} checks passed, ${failed} failed`);
+fs.writeFileSync(reportFile, JSON.stringify({ numPassedTests: passed, numFailedTests: failed, numTotalTestSuites: 1, awsCdkLib: version }));
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Synthesizes sample-app/infra the way a user would: in a fresh folder, with the packed library tarball (the build's
+# `npm pack` output) and the given aws-cdk-lib, without AWS credentials or a Docker engine. Then checks the
+# templates and prints a summary per stack.
+#
+# usage: scripts/consumer-synth.sh <aws-cdk-lib version or range> [report-name] [--summary]
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+version="${1:?usage: consumer-synth.sh <aws-cdk-lib version> [report-name] [--summary]}"
+report="${2:-consumer}"
+summary="${3:-}"
+
+tarball="$(ls "$root"/dist/js/*.jsii.tgz 2>/dev/null | head -1 || true)"
+if [ -z "$tarball" ]; then
+  echo "consumer-synth: no packed library in dist/js; run 'npx projen compile && npx projen package:js' first" >&2
+  exit 1
+fi
+
+work="$(mktemp -d)/consumer"
+mkdir -p "$work"
+trap '[ -n "${KEEP_CONSUMER:-}" ] || rm -rf "$(dirname "$work")"' EXIT
+cp -r "$root/sample-app/infra/bin" "$root/sample-app/infra/tsconfig.json" "$work/"
+echo '{ "name": "consumer", "private": true }' > "$work/package.json"
+
+echo "consumer-synth: installing aws-cdk-lib@$version and $(basename "$tarball") into a fresh app"
+(cd "$work" && npm install --no-audit --no-fund --loglevel=error \
+  "aws-cdk-lib@$version" "constructs@^10.5.1" "$tarball" "cdk-nag@2.38.2" \
+  "ts-node@10.9.2" "typescript@5.9.2" "@types/node@20.19.11" >/dev/null)
+installed="$(node -p "require('$work/node_modules/aws-cdk-lib/package.json').version")"
+
+echo "consumer-synth: synthesizing UsersApi-dev and UsersApi-prod with aws-cdk-lib $installed"
+started=$(date +%s%N)
+(cd "$work" && env -u AWS_PROFILE AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= \
+  SAMPLE_APP_DIR="$root/sample-app" CDK_OUTDIR="$work/cdk.out" \
+  CDK_CONTEXT_JSON='{"profile":"all","nag":"true"}' \
+  npx ts-node --prefer-ts-exts bin/app.ts)
+elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
+
+mkdir -p "$root/test-reports"
+node "$root/scripts/consumer-check.js" "$work/cdk.out" "$installed" "$root/test-reports/$report.json" "$elapsed" $summary

@@ -175,6 +175,7 @@ export class FargateWebServiceWithDatabase extends Construct {
       RepositoryUri: [this.repository.repositoryUri, 'ECR repository URI for CI to push images to'],
       LogGroupName: [this.logGroup.logGroupName, 'Log group of the application container'],
       DatabaseEndpoint: [this.database.dbInstanceEndpointAddress, 'Database endpoint address'],
+      DatabaseInstanceId: [this.database.instanceIdentifier, 'Database instance identifier'],
       DatabaseSecretArn: [this.databaseSecret.secretArn, 'ARN of the database credentials secret'],
     };
     for (const [id, [value, description]] of Object.entries(outputs)) {

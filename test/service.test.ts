@@ -229,6 +229,7 @@ describe('service', () => {
     ['ApiRepositoryUri'],
     ['ApiLogGroupName'],
     ['ApiDatabaseEndpoint'],
+    ['ApiDatabaseInstanceId'],
     ['ApiDatabaseSecretArn'],
   ])('outputs %s', (id) => {
     const { template } = defaultStack(EnvironmentProfile.DEV);

@@ -3,7 +3,7 @@ import { createApp } from './app';
 import { ConfigError, DatabaseConfig, loadConfig } from './config';
 import { createSequelize } from './db';
 import { EmbeddedDatabase, EmbeddedDatabaseError, startEmbeddedDatabase } from './embedded';
-import { createLogger } from './logger';
+import { createLogger, flushLogs } from './logger';
 import { migrateWithLock, migrateWithoutLock } from './migrator';
 import { handleShutdownSignals } from './server';
 
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   const server = app.listen(config.port, (error?: Error) => {
     if (error) {
       logger.fatal({ err: error }, 'could not listen');
+      flushLogs();
       process.exit(1);
     }
     const address = server.address();
@@ -62,6 +63,10 @@ async function main(): Promise<void> {
     release: async () => {
       await sequelize.close();
       await embedded?.stop();
+    },
+    exit: (code) => {
+      flushLogs();
+      process.exit(code);
     },
   });
 }

@@ -31,6 +31,8 @@ export interface ProfileDefaults {
   readonly loadBalancerDeletionProtection: boolean;
   readonly webAcl: boolean;
   readonly backupPlan: boolean;
+  readonly rotation: boolean;
+  readonly dashboard: boolean;
   readonly alarmThresholds: {
     readonly target5xxCount: number;
     readonly loadBalancer5xxCount: number;
@@ -68,6 +70,10 @@ export const PROFILE_DEFAULTS: Record<EnvironmentProfile, ProfileDefaults> = {
     loadBalancerDeletionProtection: false,
     webAcl: false,
     backupPlan: false,
+    // Rotation needs a Secrets Manager endpoint in a VPC without NAT (7.30 USD a month) and the dashboard costs
+    // 3 USD: together they would put dev 25 % above the cheapest stack that runs the service (see README, Cost).
+    rotation: false,
+    dashboard: false,
     alarmThresholds: {
       target5xxCount: 20,
       loadBalancer5xxCount: 20,
@@ -102,6 +108,8 @@ export const PROFILE_DEFAULTS: Record<EnvironmentProfile, ProfileDefaults> = {
     loadBalancerDeletionProtection: true,
     webAcl: true,
     backupPlan: true,
+    rotation: true,
+    dashboard: true,
     alarmThresholds: {
       target5xxCount: 10,
       loadBalancer5xxCount: 10,

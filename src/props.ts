@@ -511,14 +511,14 @@ export interface DatabaseOptions {
   /**
    * Time between automatic rotations of the master password, 1 to 1000 days.
    *
-   * @default Duration.days(30)
+   * @default Duration.days(30) when rotation is on
    */
   readonly rotationSchedule?: Duration;
 
   /**
-   * Rotate the master password automatically.
+   * Rotate the master password automatically. Setting `rotationSchedule` turns it on.
    *
-   * @default true
+   * @default - false for dev (it would need a Secrets Manager endpoint, 7.30 USD a month, in a VPC without NAT), true for prod
    */
   readonly rotation?: boolean;
 
@@ -621,9 +621,9 @@ export interface MonitoringOptions {
   readonly alarms?: boolean;
 
   /**
-   * Create the CloudWatch dashboard.
+   * Create the CloudWatch dashboard (3 USD a month).
    *
-   * @default true
+   * @default - false for dev, true for prod
    */
   readonly dashboard?: boolean;
 

@@ -512,7 +512,7 @@ function resolveDatabase(props: FargateWebServiceWithDatabaseProps, defaults: Pr
     deletionProtection: d.deletionProtection ?? defaults.deletionProtection,
     removalPolicy: d.removalPolicy ?? defaults.databaseRemovalPolicy,
     encryptionKey: d.encryptionKey,
-    rotation: d.rotation ?? true,
+    rotation: d.rotation ?? (d.rotationSchedule !== undefined ? true : defaults.rotation),
     rotationSchedule: d.rotationSchedule ?? Duration.days(30),
     backupPlan: d.backupPlan ?? defaults.backupPlan,
     iamAuthentication: d.iamAuthentication ?? true,
@@ -728,7 +728,7 @@ function resolveMonitoring(
   const storageGiB = isKnown(database.allocatedStorageGiB) ? database.allocatedStorageGiB : 20;
   return {
     alarms,
-    dashboard: m.dashboard ?? true,
+    dashboard: m.dashboard ?? defaults.dashboard,
     alarmTopic: m.alarmTopic,
     alarmEmail: m.alarmEmail,
     thresholds: {

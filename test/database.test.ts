@@ -110,8 +110,20 @@ describe('database', () => {
     });
   });
 
+  test.each([
+    [EnvironmentProfile.DEV, 0],
+    [EnvironmentProfile.PROD, 1],
+  ])('%s has %d rotation schedule(s) by default', (profile, schedules) => {
+    defaultStack(profile).template.resourceCountIs('AWS::SecretsManager::RotationSchedule', schedules);
+  });
+
+  test('a rotation schedule turns rotation on in dev', () => {
+    const { template } = synth({ database: { rotationSchedule: Duration.days(10) } });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(10 days)' } });
+  });
+
   test('dev without NAT runs rotation through a Secrets Manager endpoint in one isolated subnet', () => {
-    const { template } = defaultStack(EnvironmentProfile.DEV);
+    const { template } = synth({ database: { rotation: true } });
     const endpoint = onlyResource(template, 'AWS::EC2::VPCEndpoint');
     expect(endpoint.props.ServiceName).toBe('com.amazonaws.us-east-1.secretsmanager');
     expect(endpoint.props.SubnetIds).toHaveLength(1);

@@ -162,6 +162,13 @@ describe('monitoring', () => {
     expect(names.filter((n) => n.includes('Billing'))).toHaveLength(11);
   });
 
+  test.each([
+    [EnvironmentProfile.DEV, 0],
+    [EnvironmentProfile.PROD, 1],
+  ])('%s has %d dashboard(s) by default', (profile, dashboards) => {
+    defaultStack(profile).template.resourceCountIs('AWS::CloudWatch::Dashboard', dashboards);
+  });
+
   test('alarms and dashboard can be turned off', () => {
     const { template, construct } = synth({ monitoring: { alarms: false, dashboard: false } });
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);

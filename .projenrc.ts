@@ -109,6 +109,24 @@ const policyTask = project.addTask('policy', {
   exec: 'ts-node --project scripts/tsconfig.json scripts/policy.ts',
 });
 
+// Benchmarks and the cost readout: they print figures; they are not part of the test command.
+project.addTask('bench:synth', {
+  description: 'Synth time of the construct against an equivalent hand-wired stack',
+  exec: 'ts-node --project scripts/tsconfig.json scripts/synth-bench.ts',
+});
+project.addTask('bench:app', {
+  description: 'The sample app against a node:http + pg baseline on the local PostgreSQL',
+  steps: [
+    { exec: 'bash scripts/ensure-postgres.sh' },
+    { exec: 'npm ci --no-audit --no-fund', cwd: 'sample-app' },
+    { exec: 'npm run bench', cwd: 'sample-app' },
+  ],
+});
+project.addTask('cost', {
+  description: 'Monthly cost estimate of the sample stacks from their synthesized templates',
+  steps: [{ spawn: 'pack-library' }, { exec: 'bash scripts/consumer-synth.sh 2.257.0 consumer-cost --summary' }],
+});
+
 // Integration tests (integ/): snapshots are made and verified offline; deploying needs an AWS account.
 const integVerify = project.addTask('integ:verify', {
   description: 'Verify the integ snapshots offline (a changed stack fails with a diff)',

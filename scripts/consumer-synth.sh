@@ -39,3 +39,7 @@ elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 
 mkdir -p "$root/test-reports"
 node "$root/scripts/consumer-check.js" "$work/cdk.out" "$installed" "$root/test-reports/$report.json" "$elapsed" $summary
+if [ "$summary" = "--summary" ]; then
+  echo
+  (cd "$root" && npx ts-node --project scripts/tsconfig.json scripts/cost.ts "$work/cdk.out/UsersApi-dev.template.json" "$work/cdk.out/UsersApi-prod.template.json")
+fi

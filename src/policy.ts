@@ -157,7 +157,8 @@ export function acknowledgePolicyFindings(scope: Construct, options: ResolvedOpt
     {
       resource: cfn(scope, 'DatabaseSecret', 'Resource'),
       rules: ['AwsSolutions-SMG4', ...inCompliancePacks('SecretsManagerRotationEnabled')],
-      reason: 'The dev profile does not rotate the password: rotation would need a Secrets Manager endpoint (7.30 USD a month) in its VPC without NAT. Prod rotates every 30 days.',
+      reason:
+        'The dev profile does not rotate the password: rotation would need a Secrets Manager endpoint (7.30 USD a month) in its VPC without NAT. Prod rotates every 30 days.',
       when: dev && !db.rotation,
     },
     {

@@ -119,7 +119,9 @@ describe('database', () => {
 
   test('a rotation schedule turns rotation on in dev', () => {
     const { template } = synth({ database: { rotationSchedule: Duration.days(10) } });
-    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { RotationRules: { ScheduleExpression: 'rate(10 days)' } });
+    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(10 days)' },
+    });
   });
 
   test('dev without NAT runs rotation through a Secrets Manager endpoint in one isolated subnet', () => {

@@ -1,0 +1,73 @@
+import { estimateCost, formatEstimate } from '../scripts/cost';
+import { EnvironmentProfile } from '../src';
+import { defaultStack } from './helpers';
+
+// Hand-computed from the price table (730 hours a month), for the default stacks of each profile.
+const HOURS = 730;
+const ALB = 0.0225 * HOURS + 0.008 * HOURS; // load balancer + 1 LCU
+const IP = 0.005 * HOURS;
+
+describe('cost readout', () => {
+  test('dev: ALB, two ALB IPs, one task with a public IP, db.t4g.micro, 20 GB, one secret, three keys, alarms', () => {
+    const e = estimateCost(defaultStack(EnvironmentProfile.DEV).template.toJSON() as any);
+    const task = (0.25 * 0.04048 + 0.5 * 0.004445) * HOURS;
+    const essential = ALB + 2 * IP + task + IP + 0.016 * HOURS + 20 * 0.115 + 0.4;
+    expect(e.essentialTotal).toBeCloseTo(essential, 1);
+    expect(e.total).toBeCloseTo(essential + 3 /* KMS */ + (10 + 2) * 0.1 /* alarm metrics */, 1);
+    expect(e.total).toBeCloseTo(60.81, 1);
+    // The goal: dev within 10 % of the cheapest stack that can run the service at all.
+    expect(e.total / e.essentialTotal).toBeLessThan(1.1);
+  });
+
+  test('prod: two NAT gateways and their IPs, two tasks, Multi-AZ db.m7g.large with 100 GB x 2, WAF, dashboard', () => {
+    const e = estimateCost(defaultStack(EnvironmentProfile.PROD).template.toJSON() as any);
+    const tasks = 2 * (0.5 * 0.04048 + 1 * 0.004445) * HOURS;
+    const expected =
+      ALB +
+      2 * IP +
+      2 * 0.045 * HOURS +
+      2 * IP +
+      tasks +
+      2 * 0.168 * HOURS +
+      2 * 100 * 0.115 +
+      0.4 +
+      3 +
+      (5 + 4) +
+      1.2 +
+      3;
+    expect(e.total).toBeCloseTo(expected, 1);
+    expect(e.total).toBeCloseTo(423.49, 1);
+    expect(e.lines.map((l) => l.item)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/2 NAT gateway/),
+        expect.stringMatching(/db\.m7g\.large, Multi-AZ/),
+        expect.stringMatching(/web ACL, 4 rules/),
+      ]),
+    );
+    expect(e.notEstimated).toEqual(
+      expect.arrayContaining(['WAF requests', 'AWS Backup storage', 'Container Insights metrics']),
+    );
+  });
+
+  test('an instance class missing from the price table is reported, not guessed', () => {
+    const e = estimateCost({
+      Resources: {
+        Db: {
+          Type: 'AWS::RDS::DBInstance',
+          Properties: { DBInstanceClass: 'db.x2g.16xlarge', AllocatedStorage: '20' },
+        },
+      },
+    });
+    expect(e.notEstimated).toContain('RDS instance class db.x2g.16xlarge (not in the price table)');
+    expect(e.total).toBeCloseTo(2.3, 2);
+  });
+
+  test('the readout names the price date and the gap to the cheapest stack', () => {
+    const text = formatEstimate(
+      'UsersApi-dev',
+      estimateCost(defaultStack(EnvironmentProfile.DEV).template.toJSON() as any),
+    );
+    expect(text).toMatch(/^UsersApi-dev: about 60\.8\d USD a month \(us-east-1 on-demand list prices of 2026-11-27\)/);
+    expect(text).toMatch(/cheapest stack that can run the service .*: 56\.6\d USD; this stack: \+7\.\d %/);
+  });
+});

@@ -33,15 +33,18 @@ export interface ProfileDefaults {
   readonly backupPlan: boolean;
   readonly rotation: boolean;
   readonly dashboard: boolean;
-  readonly alarmThresholds: {
-    readonly target5xxCount: number;
-    readonly loadBalancer5xxCount: number;
-    readonly p99LatencySeconds: number;
-    readonly unhealthyHostCount: number;
-    readonly serviceCpuPercent: number;
-    readonly serviceMemoryPercent: number;
-    readonly databaseCpuPercent: number;
-  };
+  readonly alarmThresholds: ProfileAlarmThresholds;
+}
+
+/** The alarm thresholds a profile sets; the database ones derive from the instance class and storage instead. */
+export interface ProfileAlarmThresholds {
+  readonly target5xxCount: number;
+  readonly loadBalancer5xxCount: number;
+  readonly p99LatencySeconds: number;
+  readonly unhealthyHostCount: number;
+  readonly serviceCpuPercent: number;
+  readonly serviceMemoryPercent: number;
+  readonly databaseCpuPercent: number;
 }
 
 /** One table of defaults per profile; every part reads its defaults from here. */

@@ -11,7 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { instanceMemoryBytes, maxConnections } from './monitoring';
 import { EnvironmentProfile } from './profile';
-import { PROFILE_DEFAULTS, ProfileDefaults } from './profile-defaults';
+import { PROFILE_DEFAULTS, ProfileAlarmThresholds, ProfileDefaults } from './profile-defaults';
 import { FargateWebServiceWithDatabaseProps } from './props';
 import { ServiceImage } from './service-image';
 
@@ -145,14 +145,7 @@ export interface ResolvedOptions {
     readonly dashboard: boolean;
     readonly alarmTopic?: sns.ITopic;
     readonly alarmEmail?: string;
-    readonly thresholds: {
-      readonly target5xxCount: number;
-      readonly loadBalancer5xxCount: number;
-      readonly p99LatencySeconds: number;
-      readonly unhealthyHostCount: number;
-      readonly serviceCpuPercent: number;
-      readonly serviceMemoryPercent: number;
-      readonly databaseCpuPercent: number;
+    readonly thresholds: ProfileAlarmThresholds & {
       readonly databaseFreeStorageBytes: number;
       readonly databaseFreeableMemoryBytes: number;
       readonly databaseConnections: number;
@@ -733,17 +726,11 @@ function resolveMonitoring(
     alarmEmail: m.alarmEmail,
     thresholds: {
       ...defaults.alarmThresholds,
-      ...Object.fromEntries(
-        Object.entries({
-          target5xxCount: t.target5xxCount,
-          loadBalancer5xxCount: t.loadBalancer5xxCount,
-          p99LatencySeconds: t.p99LatencySeconds,
-          unhealthyHostCount: t.unhealthyHostCount,
-          serviceCpuPercent: t.serviceCpuPercent,
-          serviceMemoryPercent: t.serviceMemoryPercent,
-          databaseCpuPercent: t.databaseCpuPercent,
-        }).filter(([, v]) => v !== undefined),
-      ),
+      ...(Object.fromEntries(
+        (Object.keys(defaults.alarmThresholds) as (keyof ProfileAlarmThresholds)[])
+          .filter((name) => t[name] !== undefined)
+          .map((name) => [name, t[name]]),
+      ) as Partial<ProfileAlarmThresholds>),
       databaseFreeStorageBytes:
         t.databaseFreeStorageGiB !== undefined
           ? t.databaseFreeStorageGiB * 1024 ** 3

@@ -3,12 +3,12 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { createLogGroup } from './logging';
 import { ResolvedOptions } from './resolve-options';
 
 /** The parts of the load balancer the construct exposes. */
@@ -47,16 +47,11 @@ export function createLoadBalancer(
   if (accessLogsBucket) {
     loadBalancer.logAccessLogs(accessLogsBucket, 'alb');
   }
-  if (lb.webAcl) {
-    const webAcl = createWebAcl(scope, lb.webAclRateLimit, logsKey, options);
+  const webAclArn = lb.webAcl ? createWebAcl(scope, lb.webAclRateLimit, logsKey, options).attrArn : lb.webAclArn;
+  if (webAclArn !== undefined) {
     new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', {
       resourceArn: loadBalancer.loadBalancerArn,
-      webAclArn: webAcl.attrArn,
-    });
-  } else if (lb.webAclArn !== undefined) {
-    new wafv2.CfnWebACLAssociation(scope, 'WebAclAssociation', {
-      resourceArn: loadBalancer.loadBalancerArn,
-      webAclArn: lb.webAclArn,
+      webAclArn,
     });
   }
   const hc = lb.healthCheck;
@@ -179,12 +174,7 @@ function createWebAcl(
   });
   // WAF writes only to log groups whose name starts with aws-waf-logs-.
   const logGroupName = `aws-waf-logs-${Names.uniqueResourceName(webAcl, { maxLength: 60 })}`;
-  const logGroup = new logs.LogGroup(scope, 'WebAclLogs', {
-    logGroupName,
-    retention: options.logs.retention,
-    encryptionKey: logsKey,
-    removalPolicy: options.logs.removalPolicy,
-  });
+  const logGroup = createLogGroup(scope, 'WebAclLogs', logsKey, options, logGroupName);
   const logging = new wafv2.CfnLoggingConfiguration(scope, 'WebAclLogging', {
     resourceArn: webAcl.attrArn,
     logDestinationConfigs: [

@@ -1,6 +1,7 @@
 import { Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ResolvedOptions } from './resolve-options';
 
@@ -30,4 +31,20 @@ export function createLogEncryptionKey(scope: Construct, options: ResolvedOption
     }),
   );
   return key;
+}
+
+/** A log group of the construct: the profile's retention and removal, encrypted with the logs key. */
+export function createLogGroup(
+  scope: Construct,
+  id: string,
+  logsKey: kms.IKey,
+  options: ResolvedOptions,
+  logGroupName?: string,
+): logs.LogGroup {
+  return new logs.LogGroup(scope, id, {
+    logGroupName,
+    retention: options.logs.retention,
+    encryptionKey: logsKey,
+    removalPolicy: options.logs.removalPolicy,
+  });
 }

@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { createLogGroup } from './logging';
 import { ResolvedOptions } from './resolve-options';
 
 /**
@@ -29,11 +29,7 @@ export function createNetwork(scope: Construct, options: ResolvedOptions, logsKe
     restrictDefaultSecurityGroup: true,
   });
   if (network.flowLogs) {
-    const logGroup = new logs.LogGroup(scope, 'FlowLogs', {
-      retention: options.logs.retention,
-      encryptionKey: logsKey,
-      removalPolicy: options.logs.removalPolicy,
-    });
+    const logGroup = createLogGroup(scope, 'FlowLogs', logsKey, options);
     vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,

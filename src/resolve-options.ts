@@ -566,9 +566,8 @@ function resolveNetwork(
   }
   requireInteger('network.maxAzs', n.maxAzs, 2, 6);
   const maxAzs = n.maxAzs ?? maxAzsDefault;
-  const natGatewaysRequested = n.natGateways ?? (natDefault > 0 ? maxAzs : 0);
-  requireInteger('network.natGateways', natGatewaysRequested, 0, isKnown(maxAzs) ? maxAzs : 6);
-  const natGateways = natGatewaysRequested;
+  const natGateways = n.natGateways ?? (natDefault > 0 ? maxAzs : 0);
+  requireInteger('network.natGateways', natGateways, 0, isKnown(maxAzs) ? maxAzs : 6);
   return {
     vpc: undefined,
     maxAzs,
@@ -601,13 +600,15 @@ function resolveGivenVpc(
   if (inPublic.length > 0 && inPublic.length !== selectedTaskSubnets.length) {
     throw new Error('`network.taskSubnets` must be all public or all private subnets, got a mix.');
   }
-  const withoutRoute = selectedTaskSubnets.filter(
+  const constructs = Stack.of(scope).node.root.node.findAll();
+  const routed = routeTablesWithDefaultRoute(constructs);
+  const withoutRoute = selectedTaskSubnets.some(
     (s) =>
       isolatedIds.has(s.subnetId) ||
-      (s instanceof ec2.Subnet && !publicIds.has(s.subnetId) && !hasDefaultRoute(scope, s)),
+      (s instanceof ec2.Subnet && !publicIds.has(s.subnetId) && !routed.has(s.routeTable.routeTableId)),
   );
-  if (withoutRoute.length > 0) {
-    const missing = missingEndpoints(scope, vpc);
+  if (withoutRoute) {
+    const missing = missingEndpoints(scope, constructs, vpc);
     if (missing.length > 0) {
       throw new Error(
         `\`network.taskSubnets\` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets. Use subnets with a NAT route, or add VPC endpoints for ${missing.join(', ')}.`,
@@ -657,23 +658,22 @@ function selectOrExplain(vpc: ec2.IVpc, selection: ec2.SubnetSelection, prop: st
   return subnets;
 }
 
-function allConstructs(scope: Construct): IConstruct[] {
-  return Stack.of(scope).node.root.node.findAll();
-}
-
-function hasDefaultRoute(scope: Construct, subnet: ec2.ISubnet): boolean {
-  const routeTableId = subnet.routeTable.routeTableId;
-  return allConstructs(scope).some(
-    (c) =>
-      c instanceof ec2.CfnRoute &&
-      c.routeTableId === routeTableId &&
-      (c.destinationCidrBlock === '0.0.0.0/0' || c.destinationIpv6CidrBlock === '::/0'),
+/** Route tables (in this app) with a default route: through a NAT or internet gateway, or anything else. */
+function routeTablesWithDefaultRoute(constructs: IConstruct[]): Set<string> {
+  return new Set(
+    constructs
+      .filter(
+        (c): c is ec2.CfnRoute =>
+          c instanceof ec2.CfnRoute &&
+          (c.destinationCidrBlock === '0.0.0.0/0' || c.destinationIpv6CidrBlock === '::/0'),
+      )
+      .map((c) => c.routeTableId),
   );
 }
 
-function missingEndpoints(scope: Construct, vpc: ec2.IVpc): string[] {
+function missingEndpoints(scope: Construct, constructs: IConstruct[], vpc: ec2.IVpc): string[] {
   const stack = Stack.of(scope);
-  const serviceNames = allConstructs(scope)
+  const serviceNames = constructs
     .filter((c): c is ec2.CfnVPCEndpoint => c instanceof ec2.CfnVPCEndpoint && c.vpcId === vpc.vpcId)
     .map((c) => JSON.stringify(stack.resolve(c.serviceName)));
   return REQUIRED_ENDPOINTS.filter((suffix) => !serviceNames.some((name) => name.includes(`.${suffix}"`)));

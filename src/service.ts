@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LoadBalancerParts } from './load-balancer';
+import { createLogGroup } from './logging';
 import { ResolvedOptions } from './resolve-options';
 
 /** The parts of the service the construct exposes. */
@@ -57,11 +58,7 @@ export function createService(
     memoryLimitMiB: s.memoryLimitMiB,
     runtimePlatform: { cpuArchitecture: s.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
   });
-  const logGroup = new logs.LogGroup(scope, 'LogGroup', {
-    retention: options.logs.retention,
-    encryptionKey: logsKey,
-    removalPolicy: options.logs.removalPolicy,
-  });
+  const logGroup = createLogGroup(scope, 'LogGroup', logsKey, options);
   const { containerImage } = options.image.bind(scope, { repository, cpuArchitecture: s.cpuArchitecture });
   const databaseSecrets: { [name: string]: ecs.Secret } = {};
   for (const [name, field] of Object.entries(DATABASE_SECRET_FIELDS)) {

@@ -4,13 +4,13 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { IsCompleteFunction } from './is-complete-function';
 import { OnEventFunction } from './on-event-function';
+import { createLogGroup } from '../logging';
 import { ResolvedOptions } from '../resolve-options';
 
 export interface GatedParts {
@@ -38,12 +38,7 @@ export function createMigrationGate(
 ): CustomResource {
   const gate = options.migrations!;
   const stack = Stack.of(scope);
-  const logGroup = (id: string) =>
-    new logs.LogGroup(scope, id, {
-      retention: options.logs.retention,
-      encryptionKey: logsKey,
-      removalPolicy: options.logs.removalPolicy,
-    });
+  const logGroup = (id: string) => createLogGroup(scope, id, logsKey, options);
   const functionOptions = {
     timeout: Duration.minutes(1),
     memorySize: 256,

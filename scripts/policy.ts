@@ -22,25 +22,27 @@ function missed(name: (typeof SCENARIOS)[number], result: PackResult): boolean {
 }
 
 if (process.argv.includes('--acknowledgements')) {
-  const rows = new Map<string, string>();
+  const rows = new Map<string, { scenarios: Set<string>; reason: string }>();
   for (const name of ['dev', 'prod-https', 'prod-https-gate'] as const) {
     for (const ack of scenario(name).construct.policyAcknowledgements) {
       const resource = ack.resourcePath.replace(/^Policy-[a-z-]+\//, '').replace(/\/Resource$/, '');
       const key = `| \`${ack.rule}\` | ${resource}${ack.appliesTo ? ` (${ack.appliesTo.join(', ')})` : ''} |`;
-      const where = rows.has(key)
-        ? rows.get(key)!.includes('| dev |')
-          ? 'both'
-          : rows.get(key)!.split(' | ').slice(-2)[0]
-        : name === 'dev'
-          ? 'dev'
-          : name === 'prod-https'
-            ? 'prod'
-            : 'with `migrations`';
-      rows.set(key, `${key} ${where} | ${ack.reason} |`);
+      const row = rows.get(key) ?? { scenarios: new Set<string>(), reason: ack.reason };
+      row.scenarios.add(name);
+      row.reason = ack.reason;
+      rows.set(key, row);
     }
   }
+  const profileOf = (scenarios: Set<string>) =>
+    scenarios.has('dev')
+      ? scenarios.size > 1
+        ? 'both'
+        : 'dev'
+      : scenarios.has('prod-https')
+        ? 'prod'
+        : 'with `migrations`';
   console.log('| rule | resource | profile | why |\n| --- | --- | --- | --- |');
-  for (const row of rows.values()) console.log(row);
+  for (const [key, row] of rows) console.log(`${key} ${profileOf(row.scenarios)} | ${row.reason} |`);
   process.exit(0);
 }
 

@@ -44,10 +44,9 @@ const HELP: Record<string, string> = {
 };
 const USAGE = `usage: npm run ops -- <command> [options]\n\ncommands: ${Object.keys(HELP).join(', ')}\nEach command takes --help.`;
 
-function gitTag(io: Io): string {
+function gitTag(): string {
   const result = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: APP_DIR, encoding: 'utf8' });
   if (result.status !== 0) throw new OperatorError('No git commit to tag the image with; pass --tag.');
-  void io;
   return result.stdout.trim();
 }
 
@@ -110,14 +109,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'destroy':
         return cdk(io, ['destroy', '-c', `profile=${profile}`, stackName]);
       case 'deploy-app': {
-        const tag = (values.tag as string | undefined) ?? gitTag(io);
+        const tag = (values.tag as string | undefined) ?? gitTag();
         return cdk(io, ['deploy', '-c', `profile=${profile}`, '-c', `imageTag=${tag}`, stackName]);
       }
       case 'build-and-push': {
         const clients = io.clients();
         const outputs = await readStackOutputs(clients.cloudFormation, stackName);
         const architecture = await serviceCpuArchitecture(clients.ecs, outputs);
-        const plan = planBuildAndPush(outputs.RepositoryUri, architecture, (values.tag as string | undefined) ?? gitTag(io), APP_DIR);
+        const plan = planBuildAndPush(outputs.RepositoryUri, architecture, (values.tag as string | undefined) ?? gitTag(), APP_DIR);
         const login = await registryLogin(clients.ecr);
         io.out(`building ${plan.image} for ${plan.platform}`);
         const steps = [
@@ -157,12 +156,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         let since = parseSince(String(values.since));
         const filter = values.filter as string | undefined;
         do {
-          let lines;
-          try {
-            lines = await fetchLogs(clients.logs, outputs.LogGroupName, since, filter);
-          } catch (err) {
-            throw explain(err, stackName);
-          }
+          // Errors (no credentials, a missing log group) are explained by the catch below, like every command's.
+          const lines = await fetchLogs(clients.logs, outputs.LogGroupName, since, filter);
           for (const line of lines) io.out(formatLogLine(line));
           if (lines.length > 0) since = lines[lines.length - 1].timestamp + 1;
           if (values.follow) await io.sleep(2000);

@@ -9,9 +9,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createSequelize } from '../src/db';
-import { migrateWithLock } from '../src/migrator';
-import { createTestDatabase, envFor } from '../test/support';
+import { createMigratedDatabase, envFor } from '../test/support';
 import { runLoadTest } from './loadtest';
 
 const { values } = parseArgs({
@@ -53,9 +51,7 @@ async function start(name: string, command: string[], env: NodeJS.ProcessEnv): P
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
-  const db = await createTestDatabase();
-  const sequelize = createSequelize(db.config);
-  await migrateWithLock(sequelize, db.config);
+  const { db, sequelize } = await createMigratedDatabase();
   await sequelize.query(
     "INSERT INTO users (email, name, created_at, updated_at) SELECT 'seed' || g || '@bench.example', 'Seed ' || g, now(), now() FROM generate_series(1, 1000) g",
   );

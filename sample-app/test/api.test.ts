@@ -2,18 +2,14 @@ import { Express } from 'express';
 import { Sequelize } from 'sequelize';
 import request from 'supertest';
 import { createApp } from '../src/app';
-import { createSequelize } from '../src/db';
-import { migrateWithLock } from '../src/migrator';
-import { createTestDatabase, query, silentLogger, TestDatabase } from './support';
+import { createMigratedDatabase, query, silentLogger, TestDatabase } from './support';
 
 let db: TestDatabase;
 let sequelize: Sequelize;
 let app: Express;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sequelize = createSequelize(db.config);
-  await migrateWithLock(sequelize, db.config);
+  ({ db, sequelize } = await createMigratedDatabase());
   app = createApp({ sequelize, logger: silentLogger, bodyLimit: '1kb' });
 });
 

@@ -2,10 +2,8 @@ import { AddressInfo } from 'node:net';
 import { Server } from 'node:http';
 import { Sequelize } from 'sequelize';
 import { createApp } from '../src/app';
-import { createSequelize } from '../src/db';
-import { migrateWithLock } from '../src/migrator';
 import { formatResult, parseLoadTestArgs, runLoadTest, seedUsers, UsageError } from '../perf/loadtest';
-import { createTestDatabase, query, silentLogger, TestDatabase } from './support';
+import { createMigratedDatabase, query, silentLogger, TestDatabase } from './support';
 
 let db: TestDatabase;
 let sequelize: Sequelize;
@@ -13,9 +11,7 @@ let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sequelize = createSequelize(db.config);
-  await migrateWithLock(sequelize, db.config);
+  ({ db, sequelize } = await createMigratedDatabase());
   server = createApp({ sequelize, logger: silentLogger }).listen(0);
   await new Promise((r) => server.once('listening', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -4,7 +4,10 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import pino from 'pino';
+import { Sequelize } from 'sequelize';
 import { DatabaseConfig } from '../src/config';
+import { createSequelize } from '../src/db';
+import { migrateWithLock } from '../src/migrator';
 
 /** The PostgreSQL server the tests use: trust auth on 127.0.0.1:5432 unless TEST_PG_URL says otherwise. */
 const ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -55,6 +58,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/** A new test database with the migrations applied, and a Sequelize instance on it (close it before `drop()`). */
+export async function createMigratedDatabase(): Promise<{ db: TestDatabase; sequelize: Sequelize }> {
+  const db = await createTestDatabase();
+  const sequelize = createSequelize(db.config);
+  await migrateWithLock(sequelize, db.config);
+  return { db, sequelize };
 }
 
 /** Runs SQL on a test database. */

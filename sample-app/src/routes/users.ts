@@ -68,8 +68,8 @@ function parseUserBody(req: Request, partial: boolean): UserInput {
   return result;
 }
 
-async function findUser(rawId: string): Promise<User> {
-  const user = await User.findByPk(parseId(rawId));
+async function findUser(id: number): Promise<User> {
+  const user = await User.findByPk(id);
   if (!user) throw new HttpError(404, 'not_found', 'user not found', 'id');
   return user;
 }
@@ -104,13 +104,13 @@ export function usersRouter(): Router {
     .put(async (req, res) => {
       const id = parseId(req.params.id);
       const input = parseUserBody(req, false);
-      const user = await findUser(String(id));
+      const user = await findUser(id);
       res.json(await user.update(input));
     })
     .patch(async (req, res) => {
       const id = parseId(req.params.id);
       const input = parseUserBody(req, true);
-      const user = await findUser(String(id));
+      const user = await findUser(id);
       res.json(await user.update(input));
     })
     .delete(async (req, res) => {

@@ -63,6 +63,13 @@ describe('users CRUD', () => {
     const created = (await create({ email: 'a@example.com', name: 'A' })).body;
     const res = await request(app).get(`/users/${created.id}`).expect(200);
     expect(res.body).toEqual(created);
+    // The hot path writes its own response: the same headers and bytes Express's res.json would send.
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+    expect(res.text).toBe(JSON.stringify(created));
+    const head = await request(app).head(`/users/${created.id}`).expect(200);
+    expect(head.headers['content-length']).toBe(res.headers['content-length']);
+    expect(head.text).toBeUndefined();
   });
 
   test('PUT replaces both fields', async () => {

@@ -1,4 +1,4 @@
-import { Request, Router } from 'express';
+import { Request, RequestHandler, Router } from 'express';
 import { queryRows } from '../db';
 import { HttpError, methodNotAllowed, validationError } from '../errors';
 import { EMAIL_MAX, NAME_MAX, User } from '../models/user';
@@ -75,7 +75,8 @@ async function findUser(id: number): Promise<User> {
   return user;
 }
 
-export function usersRouter(): Router {
+/** The users API; `jsonBody` parses the request body of the routes that take one. */
+export function usersRouter(jsonBody: RequestHandler): Router {
   const router = Router();
 
   router
@@ -86,7 +87,7 @@ export function usersRouter(): Router {
       const { rows, count } = await User.findAndCountAll({ limit, offset, order: [['id', 'ASC']] });
       res.json({ data: rows, total: count, limit, offset });
     })
-    .post(async (req, res) => {
+    .post(jsonBody, async (req, res) => {
       const input = parseUserBody(req, false);
       const user = await User.create({ email: input.email!, name: input.name! });
       res.status(201).location(`${req.baseUrl}/${user.id}`).json(user);
@@ -102,13 +103,13 @@ export function usersRouter(): Router {
       if (!user) throw new HttpError(404, 'not_found', 'user not found', 'id');
       sendJson(res, 200, user);
     })
-    .put(async (req, res) => {
+    .put(jsonBody, async (req, res) => {
       const id = parseId(req.params.id);
       const input = parseUserBody(req, false);
       const user = await findUser(id);
       res.json(await user.update(input));
     })
-    .patch(async (req, res) => {
+    .patch(jsonBody, async (req, res) => {
       const id = parseId(req.params.id);
       const input = parseUserBody(req, true);
       const user = await findUser(id);

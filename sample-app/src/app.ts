@@ -4,8 +4,8 @@ import { Logger } from 'pino';
 import { Sequelize } from 'sequelize';
 import { errorHandler, notFound } from './errors';
 import { defineUser } from './models/user';
-import { healthRouter } from './routes/health';
-import { usersRouter } from './routes/users';
+import { addHealthRoutes } from './routes/health';
+import { addUsersRoutes } from './routes/users';
 
 export interface AppOptions {
   readonly sequelize: Sequelize;
@@ -53,9 +53,9 @@ export function createApp(options: AppOptions): Express {
   app.set('query parser', 'simple');
   app.use(requestContext(options.logger, isDraining));
   // The body parser runs only on the routes that take a body, and the users API comes first: it is what most
-  // requests ask for, and each middleware a request passes costs it CPU (README, Performance).
-  app.use('/users', usersRouter(express.json({ limit: options.bodyLimit ?? '16kb', strict: true })));
-  app.use(healthRouter(options.sequelize, isDraining));
+  // requests ask for, and each middleware or route a request passes costs it CPU (README, Performance).
+  addUsersRoutes(app, express.json({ limit: options.bodyLimit ?? '16kb', strict: true }));
+  addHealthRoutes(app, options.sequelize, isDraining);
   app.use(notFound);
   app.use(errorHandler(options.logger));
   return app;

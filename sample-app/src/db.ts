@@ -53,7 +53,7 @@ const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 /** What `queryRows` needs of a pooled pg client. */
 interface PooledClient {
-  query<R>(config: { text: string; values: unknown[] }): Promise<{ rows: R[] }>;
+  query<R>(text: string, values: unknown[]): Promise<{ rows: R[] }>;
 }
 
 /**
@@ -72,7 +72,7 @@ export async function queryRows<R>(sequelize: Sequelize, text: string, values: u
   const client = (await manager.getConnection({ type: 'read' })) as PooledClient;
   let healthy = true;
   try {
-    return (await client.query<R>({ text, values })).rows;
+    return (await client.query<R>(text, values)).rows;
   } catch (err) {
     const original = err instanceof Error ? err : new Error(String(err));
     const code = (original as Error & { code?: unknown }).code;

@@ -1,4 +1,4 @@
-import { Server } from 'node:http';
+import { Server, ServerResponse } from 'node:http';
 import * as net from 'node:net';
 import { Logger } from 'pino';
 
@@ -18,8 +18,12 @@ export interface ShutdownOptions {
 const IDLE_WHILE_DRAINING_MS = 250;
 
 interface ConnectionState {
-  active: number;
-  idleSince: number;
+  /** The response of the connection's latest request, if it had one. */
+  response?: ServerResponse;
+  /** The response seen at the previous sweep: a different one means the connection carried a request since. */
+  seen?: ServerResponse;
+  /** When a sweep first found the connection idle. */
+  idleSince?: number;
 }
 
 /**
@@ -34,17 +38,13 @@ export function handleShutdownSignals(options: ShutdownOptions): (signal: string
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const connections = new Map<net.Socket, ConnectionState>();
   options.server.on('connection', (socket: net.Socket) => {
-    connections.set(socket, { active: 0, idleSince: Date.now() });
+    connections.set(socket, {});
     socket.once('close', () => connections.delete(socket));
   });
+  // One assignment per request, no listener on the response: the sweep reads the state only while draining.
   options.server.on('request', (req, res) => {
     const state = connections.get(req.socket);
-    if (!state) return;
-    state.active++;
-    res.once('close', () => {
-      state.active--;
-      state.idleSince = Date.now();
-    });
+    if (state) state.response = res;
   });
 
   let shuttingDown: Promise<void> | undefined;
@@ -57,7 +57,14 @@ export function handleShutdownSignals(options: ShutdownOptions): (signal: string
       const sweep = setInterval(() => {
         const now = Date.now();
         for (const [socket, state] of connections) {
-          if (state.active === 0 && now - state.idleSince >= IDLE_WHILE_DRAINING_MS) socket.destroy();
+          const busy = state.response !== undefined && !state.response.writableFinished;
+          if (busy || state.response !== state.seen) {
+            state.seen = state.response;
+            state.idleSince = undefined;
+            if (busy) continue;
+          }
+          state.idleSince ??= now;
+          if (now - state.idleSince >= IDLE_WHILE_DRAINING_MS) socket.destroy();
         }
       }, 50);
       const force = setTimeout(() => {

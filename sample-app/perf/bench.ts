@@ -3,7 +3,7 @@
  * (baseline, app, baseline, app, ...) so drift on the machine hits both. Reports req/s and p99 for GET /users/:id
  * and POST /users at concurrency 50, the median over the rounds, and app/baseline ratios.
  *
- * npm run bench -- [--rounds 3] [--duration 5] [--connections 50] [--json]
+ * npm run bench -- [--rounds 5] [--duration 5] [--connections 50] [--json]
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -14,7 +14,7 @@ import { runLoadTest } from './loadtest';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '50' },
     json: { type: 'boolean' },

@@ -34,7 +34,11 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
       principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
       actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
       resources: ['*'],
-      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${stack.region}:${stack.account}:log-group:*` } },
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${stack.region}:${stack.account}:log-group:*`,
+        },
+      },
     }),
   );
   const logGroup = (id: string) =>
@@ -62,7 +66,11 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
   const databaseKey = key('DatabaseKey', 'Database storage, Performance Insights and credentials');
   const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });
   const databaseSecurityGroup = new ec2.SecurityGroup(stack, 'DatabaseSecurityGroup', { vpc, allowAllOutbound: false });
-  const secret = new rds.DatabaseSecret(stack, 'DatabaseSecret', { username: 'app_admin', dbname: 'app', encryptionKey: databaseKey });
+  const secret = new rds.DatabaseSecret(stack, 'DatabaseSecret', {
+    username: 'app_admin',
+    dbname: 'app',
+    encryptionKey: databaseKey,
+  });
   const database = new rds.DatabaseInstance(stack, 'Database', {
     engine,
     instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MICRO),
@@ -71,7 +79,10 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
     securityGroups: [databaseSecurityGroup],
     databaseName: 'app',
     credentials: rds.Credentials.fromSecret(secret),
-    parameterGroup: new rds.ParameterGroup(stack, 'DatabaseParameters', { engine, parameters: { 'rds.force_ssl': '1' } }),
+    parameterGroup: new rds.ParameterGroup(stack, 'DatabaseParameters', {
+      engine,
+      parameters: { 'rds.force_ssl': '1' },
+    }),
     storageType: rds.StorageType.GP3,
     allocatedStorage: 20,
     maxAllocatedStorage: 50,
@@ -87,14 +98,27 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
     caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
   });
 
-  const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED, enableFargateCapacityProviders: true });
+  const cluster = new ecs.Cluster(stack, 'Cluster', {
+    vpc,
+    containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    enableFargateCapacityProviders: true,
+  });
   const taskDefinition = new ecs.FargateTaskDefinition(stack, 'TaskDef', {
     cpu: 256,
     memoryLimitMiB: 512,
-    runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    runtimePlatform: {
+      cpuArchitecture: ecs.CpuArchitecture.X86_64,
+      operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+    },
   });
   const secrets: Record<string, ecs.Secret> = {};
-  for (const [name, field] of Object.entries({ DB_HOST: 'host', DB_PORT: 'port', DB_NAME: 'dbname', DB_USER: 'username', DB_PASSWORD: 'password' })) {
+  for (const [name, field] of Object.entries({
+    DB_HOST: 'host',
+    DB_PORT: 'port',
+    DB_NAME: 'dbname',
+    DB_USER: 'username',
+    DB_PASSWORD: 'password',
+  })) {
     secrets[name] = ecs.Secret.fromSecretsManager(database.secret!, field);
   }
   const container = taskDefinition.addContainer('App', {
@@ -108,7 +132,14 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
       mode: ecs.AwsLogDriverMode.NON_BLOCKING,
       maxBufferSize: Size.mebibytes(25),
     }),
-    healthCheck: { command: ['CMD', 'node', '-e', "fetch('http://127.0.0.1:3000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"] },
+    healthCheck: {
+      command: [
+        'CMD',
+        'node',
+        '-e',
+        "fetch('http://127.0.0.1:3000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+      ],
+    },
     user: '1000:1000',
     readonlyRootFilesystem: true,
     memoryLimitMiB: 512,
@@ -130,7 +161,12 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
     enableECSManagedTags: true,
   });
   web.loadBalancer.setAttribute('routing.http.drop_invalid_header_fields.enabled', 'true');
-  web.targetGroup.configureHealthCheck({ path: '/health', interval: Duration.seconds(15), healthyThresholdCount: 2, unhealthyThresholdCount: 3 });
+  web.targetGroup.configureHealthCheck({
+    path: '/health',
+    interval: Duration.seconds(15),
+    healthyThresholdCount: 2,
+    unhealthyThresholdCount: 3,
+  });
   web.targetGroup.setAttribute('deregistration_delay.timeout_seconds', '30');
   database.connections.allowDefaultPortFrom(web.service);
 
@@ -157,10 +193,28 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
     });
   const below = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD;
   const alarms: Array<[string, cloudwatch.IMetric, number, Partial<cloudwatch.AlarmProps>?]> = [
-    ['Target5xx', web.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: fiveMinutes }), 10],
-    ['LoadBalancer5xx', web.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: fiveMinutes }), 10],
-    ['LatencyP99', web.targetGroup.metrics.targetResponseTime({ period: fiveMinutes, statistic: 'p99' }), 2, { evaluationPeriods: 3 }],
-    ['UnhealthyHosts', web.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum' }), 1, { evaluationPeriods: 5 }],
+    [
+      'Target5xx',
+      web.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period: fiveMinutes }),
+      10,
+    ],
+    [
+      'LoadBalancer5xx',
+      web.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: fiveMinutes }),
+      10,
+    ],
+    [
+      'LatencyP99',
+      web.targetGroup.metrics.targetResponseTime({ period: fiveMinutes, statistic: 'p99' }),
+      2,
+      { evaluationPeriods: 3 },
+    ],
+    [
+      'UnhealthyHosts',
+      web.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum' }),
+      1,
+      { evaluationPeriods: 5 },
+    ],
     ['ServiceCpu', web.service.metricCpuUtilization({ period: fiveMinutes }), 90, { evaluationPeriods: 3 }],
     ['ServiceMemory', web.service.metricMemoryUtilization({ period: fiveMinutes }), 90, { evaluationPeriods: 3 }],
     [
@@ -174,9 +228,24 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
       { evaluationPeriods: 10 },
     ],
     ['DatabaseCpu', database.metricCPUUtilization({ period: fiveMinutes }), 90, { evaluationPeriods: 3 }],
-    ['DatabaseFreeStorage', database.metricFreeStorageSpace({ period: fiveMinutes, statistic: 'Minimum' }), 2 * 1024 ** 3, { comparisonOperator: below }],
-    ['DatabaseFreeableMemory', database.metricFreeableMemory({ period: fiveMinutes, statistic: 'Minimum' }), 100 * 1024 ** 2, { comparisonOperator: below, evaluationPeriods: 3 }],
-    ['DatabaseConnections', database.metricDatabaseConnections({ period: fiveMinutes, statistic: 'Maximum' }), 60, { evaluationPeriods: 2 }],
+    [
+      'DatabaseFreeStorage',
+      database.metricFreeStorageSpace({ period: fiveMinutes, statistic: 'Minimum' }),
+      2 * 1024 ** 3,
+      { comparisonOperator: below },
+    ],
+    [
+      'DatabaseFreeableMemory',
+      database.metricFreeableMemory({ period: fiveMinutes, statistic: 'Minimum' }),
+      100 * 1024 ** 2,
+      { comparisonOperator: below, evaluationPeriods: 3 },
+    ],
+    [
+      'DatabaseConnections',
+      database.metricDatabaseConnections({ period: fiveMinutes, statistic: 'Maximum' }),
+      60,
+      { evaluationPeriods: 2 },
+    ],
   ];
   for (const [id, metric, threshold, extra] of alarms) {
     const alarm = new cloudwatch.Alarm(stack, `${id}Alarm`, {
@@ -198,5 +267,7 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
   new CfnOutput(stack, 'DatabaseEndpoint', { value: database.dbInstanceEndpointAddress });
   new CfnOutput(stack, 'DatabaseInstanceId', { value: database.instanceIdentifier });
   new CfnOutput(stack, 'DatabaseSecretArn', { value: database.secret!.secretArn });
-  new CfnOutput(stack, 'LogGroupName', { value: taskDefinition.defaultContainer!.logDriverConfig!.options!['awslogs-group'] });
+  new CfnOutput(stack, 'LogGroupName', {
+    value: taskDefinition.defaultContainer!.logDriverConfig!.options!['awslogs-group'],
+  });
 }

@@ -89,7 +89,9 @@ for (const [name, run] of Object.entries(cases)) {
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (let i = 0; i < runs; i++) for (const [name, run] of Object.entries(cases)) samples[name].push(run());
 const base = median(samples[BASE]);
-console.log(`synth benchmark: ${runs} alternating runs, medians of construction + synthesis; ratios against the ${BASE}`);
+console.log(
+  `synth benchmark: ${runs} alternating runs, medians of construction + synthesis; ratios against the ${BASE}`,
+);
 for (const [name, xs] of Object.entries(samples)) {
   const perResource = median(xs) / resources[name] / (base / resources[BASE]);
   console.log(
@@ -97,4 +99,6 @@ for (const [name, xs] of Object.entries(samples)) {
   );
 }
 const ratio = median(samples['construct, dev profile (default)']) / base;
-console.log(`\ngoal: default stack within 1.1x of its hand-wired equivalent: ${ratio <= 1.1 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}x)`);
+console.log(
+  `\ngoal: default stack within 1.1x of its hand-wired equivalent: ${ratio <= 1.1 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}x)`,
+);

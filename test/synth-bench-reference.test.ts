@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildHandWiredDevStack } from '../scripts/hand-wired-stack';
 import { FIXTURE_APP, newStack, resourceCounts, synth } from './helpers';
+import { buildHandWiredDevStack } from '../scripts/hand-wired-stack';
 
 // The synth benchmark compares the construct's default stack with scripts/hand-wired-stack.ts. The comparison means
 // something only while the two build the same thing: these tests fail when either side gains or loses a resource.
@@ -20,7 +20,10 @@ describe('synth benchmark reference', () => {
 
   test('with the same encrypted log groups, TLS-only database and alarm actions', () => {
     for (const template of [construct, handWired]) {
-      template.allResourcesProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, RetentionInDays: 7 });
+      template.allResourcesProperties('AWS::Logs::LogGroup', {
+        KmsKeyId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+        RetentionInDays: 7,
+      });
       template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
       for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
         expect(alarm.Properties.AlarmActions).toHaveLength(1);

@@ -36,9 +36,12 @@ describe('policy gate', () => {
     expect(results[name][pack].errors).toEqual([]);
   });
 
-  test.each(['dev', 'prod-https', 'prod-https-gate'])('%s: the Control Tower guard rules have no unacknowledged violation', (name) => {
-    expect(results[name][CONTROL_TOWER].errors).toEqual([]);
-  });
+  test.each(['dev', 'prod-https', 'prod-https-gate'])(
+    '%s: the Control Tower guard rules have no unacknowledged violation',
+    (name) => {
+      expect(results[name][CONTROL_TOWER].errors).toEqual([]);
+    },
+  );
 
   test.each(['dev', 'prod', 'prod-https', 'prod-https-gate'])('%s: the library guard rules all pass', (name) => {
     expect(results[name][OWN_RULES].errors).toEqual([]);

@@ -1,7 +1,7 @@
 import { DatabaseError, Sequelize } from 'sequelize';
 import { createSequelize, queryRows } from '../src/db';
 import { isDatabaseUnavailable } from '../src/errors';
-import { createTestDatabase, FaultyProxy, TestDatabase } from './support';
+import { createProxiedDatabase, createTestDatabase, FaultyProxy, ProxiedDatabase, TestDatabase } from './support';
 
 /** Sequelize's pool as the tests read it: which connections exist, and which are lent out. */
 function pool(sequelize: Sequelize): { size: number; using: number } {
@@ -57,21 +57,15 @@ describe('queryRows: one statement on a connection from Sequelize pool', () => {
 });
 
 describe('queryRows when the database stops answering', () => {
-  let db: TestDatabase;
+  let proxied: ProxiedDatabase;
   let proxy: FaultyProxy;
   let sequelize: Sequelize;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    proxy = new FaultyProxy(db.config.host, db.config.port);
-    await proxy.start();
-    sequelize = createSequelize({ ...db.config, port: proxy.port, poolMax: 2, timeoutMs: 1000 });
+    proxied = await createProxiedDatabase({ poolMax: 2, timeoutMs: 1000 });
+    ({ proxy, sequelize } = proxied);
   });
-  afterAll(async () => {
-    await sequelize?.close();
-    await proxy?.stop();
-    await db?.drop();
-  });
+  afterAll(() => proxied?.close());
 
   test('the hung connection is taken out of the pool, not lent again, and a later query works', async () => {
     expect(await queryRows(sequelize, 'SELECT 1 AS n', [])).toEqual([{ n: 1 }]);

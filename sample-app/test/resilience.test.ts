@@ -1,32 +1,22 @@
 import { Express } from 'express';
-import { Sequelize } from 'sequelize';
 import request from 'supertest';
 import { createApp } from '../src/app';
-import { createSequelize } from '../src/db';
 import { migrateWithLock } from '../src/migrator';
-import { createTestDatabase, FaultyProxy, silentLogger, TestDatabase } from './support';
+import { createProxiedDatabase, FaultyProxy, ProxiedDatabase, silentLogger } from './support';
 
-let db: TestDatabase;
+let proxied: ProxiedDatabase;
 let proxy: FaultyProxy;
-let sequelize: Sequelize;
 let app: Express;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  proxy = new FaultyProxy(db.config.host, db.config.port);
-  await proxy.start();
-  const config = { ...db.config, port: proxy.port, timeoutMs: 2000 };
-  sequelize = createSequelize(config);
-  await migrateWithLock(sequelize, config);
-  app = createApp({ sequelize, logger: silentLogger });
+  proxied = await createProxiedDatabase({ timeoutMs: 2000 });
+  proxy = proxied.proxy;
+  await migrateWithLock(proxied.sequelize, proxied.config);
+  app = createApp({ sequelize: proxied.sequelize, logger: silentLogger });
   await request(app).post('/users').send({ email: 'steady@example.com', name: 'Steady' }).expect(201);
 });
 
-afterAll(async () => {
-  await sequelize?.close();
-  await proxy?.stop();
-  await db?.drop();
-});
+afterAll(() => proxied?.close());
 
 afterEach(() => proxy.up());
 

@@ -68,6 +68,34 @@ export async function createMigratedDatabase(): Promise<{ db: TestDatabase; sequ
   return { db, sequelize };
 }
 
+/** A test database reached through a `FaultyProxy`, and a Sequelize instance on the proxy; `close()` undoes all three. */
+export interface ProxiedDatabase {
+  readonly db: TestDatabase;
+  readonly proxy: FaultyProxy;
+  readonly config: DatabaseConfig;
+  readonly sequelize: Sequelize;
+  close(): Promise<void>;
+}
+
+export async function createProxiedDatabase(overrides: Partial<DatabaseConfig> = {}): Promise<ProxiedDatabase> {
+  const db = await createTestDatabase();
+  const proxy = new FaultyProxy(db.config.host, db.config.port);
+  await proxy.start();
+  const config = { ...db.config, ...overrides, port: proxy.port };
+  const sequelize = createSequelize(config);
+  return {
+    db,
+    proxy,
+    config,
+    sequelize,
+    close: async () => {
+      await sequelize.close();
+      await proxy.stop();
+      await db.drop();
+    },
+  };
+}
+
 /** Runs SQL on a test database. */
 export async function query<T = any>(config: DatabaseConfig, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ host: config.host, port: config.port, database: config.name, user: config.user, password: config.password });

@@ -19,14 +19,19 @@ const FIXTURE = path.join(__dirname, '..', 'test', 'fixtures', 'app');
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
 
-function timed(build: (stack: Stack) => void): () => number {
+interface Run {
+  readonly ms: number;
+  readonly resources: number;
+}
+
+function timed(build: (stack: Stack) => void): () => Run {
   return () => {
     const started = process.hrtime.bigint();
     const app = new App();
     const stack = new Stack(app, 'Bench', { env: { account: '123456789012', region: 'us-east-1' } });
     build(stack);
-    lastResources = Object.keys(app.synth().getStackByName('Bench').template.Resources).length;
-    return Number(process.hrtime.bigint() - started) / 1e6;
+    const resources = Object.keys(app.synth().getStackByName('Bench').template.Resources).length;
+    return { ms: Number(process.hrtime.bigint() - started) / 1e6, resources };
   };
 }
 
@@ -68,26 +73,24 @@ function minimalHandWired(stack: Stack): void {
   service.service.autoScaleTaskCount({ maxCapacity: 4 }).scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 70 });
 }
 
-let lastResources = 0;
-
 const construct = (profile: EnvironmentProfile) => (stack: Stack) =>
   new FargateWebServiceWithDatabase(stack, 'Api', { profile, image: ServiceImage.fromDirectory(FIXTURE) });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const BASE = 'hand-wired equivalent of dev';
-const cases: Record<string, () => number> = {
+const DEFAULT = 'construct, dev profile (default)';
+const cases: Record<string, () => Run> = {
   [BASE]: timed((stack) => buildHandWiredDevStack(stack, FIXTURE)),
-  'construct, dev profile (default)': timed(construct(EnvironmentProfile.DEV)),
+  [DEFAULT]: timed(construct(EnvironmentProfile.DEV)),
   'minimal hand-wired (for scale)': timed(minimalHandWired),
   'construct, prod profile': timed(construct(EnvironmentProfile.PROD)),
 };
 const resources: Record<string, number> = {};
 for (const [name, run] of Object.entries(cases)) {
-  run(); // warm-up: module loading and JIT
-  resources[name] = lastResources;
+  resources[name] = run().resources; // warm-up: module loading and JIT
 }
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-for (let i = 0; i < runs; i++) for (const [name, run] of Object.entries(cases)) samples[name].push(run());
+for (let i = 0; i < runs; i++) for (const [name, run] of Object.entries(cases)) samples[name].push(run().ms);
 const base = median(samples[BASE]);
 console.log(
   `synth benchmark: ${runs} alternating runs, medians of construction + synthesis; ratios against the ${BASE}`,
@@ -98,7 +101,7 @@ for (const [name, xs] of Object.entries(samples)) {
     `  ${name.padEnd(34)} ${median(xs).toFixed(1).padStart(6)} ms   ${(median(xs) / base).toFixed(2)}x   ${String(resources[name]).padStart(3)} resources   ${perResource.toFixed(2)}x per resource`,
   );
 }
-const ratio = median(samples['construct, dev profile (default)']) / base;
+const ratio = median(samples[DEFAULT]) / base;
 console.log(
   `\ngoal: default stack within 1.1x of its hand-wired equivalent: ${ratio <= 1.1 ? 'met' : 'MISSED'} (${ratio.toFixed(2)}x)`,
 );

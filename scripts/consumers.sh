@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# Runs the two consumer checks (aws-cdk-lib floor and newest 2.x) side by side: each is mostly an npm install and a
-# synthesis, so together they take little more than one. Prints each one's output in turn; fails if either fails.
+# Runs the two consumer checks, the projen tasks consumer:floor (aws-cdk-lib 2.257.0) and consumer:latest (newest
+# 2.x), side by side: each is mostly an npm install and a synthesis, so together they take little more than one.
+# Prints each one's output in turn; fails if either fails.
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 
-bash "$root/scripts/consumer-synth.sh" 2.257.0 consumer-floor > "$logs/floor.log" 2>&1 &
+(cd "$root" && npx projen consumer:floor) > "$logs/floor.log" 2>&1 &
 floor=$!
-bash "$root/scripts/consumer-synth.sh" '^2.257.0' consumer-latest > "$logs/latest.log" 2>&1 &
+(cd "$root" && npx projen consumer:latest) > "$logs/latest.log" 2>&1 &
 latest=$!
 
 status=0
 wait "$floor" || status=1
-echo "== consumer:floor (aws-cdk-lib 2.257.0)"
+echo "== consumer:floor"
 cat "$logs/floor.log"
 wait "$latest" || status=1
-echo "== consumer:latest (newest aws-cdk-lib 2.x)"
+echo "== consumer:latest"
 cat "$logs/latest.log"
 exit "$status"

@@ -34,7 +34,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'scripts', 'integ', '.projenrc.ts'],
+    devdirs: ['test', 'tools', 'scripts', 'integ', '.projenrc.ts'],
     ignorePatterns: ['sample-app/', 'cdk.out/', '*.d.ts', 'node_modules/', 'lib/', 'integ/*.snapshot/'],
   },
 
@@ -57,16 +57,25 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     // Never rewrite a changed snapshot silently: a changed snapshot is a failed test.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    // A run that finds no tests is a failure, not a pass.
+    passWithNoTests: false,
     extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
     jestConfig: {
-      testPathIgnorePatterns: ['/node_modules/', '/sample-app/', '/cdk.out/', '/lib/', '/integ/'],
+      // Anchored: an unanchored '/lib/' matches every test of a checkout under any /lib/ folder.
+      testPathIgnorePatterns: [
+        '<rootDir>/node_modules/',
+        '<rootDir>/sample-app/',
+        '<rootDir>/cdk.out/',
+        '<rootDir>/lib/',
+        '<rootDir>/integ/',
+      ],
       modulePathIgnorePatterns: [
         '<rootDir>/demo.out/',
         '<rootDir>/sample-app/',
         '<rootDir>/cdk.out/',
         '<rootDir>/integ/',
       ],
-      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      coveragePathIgnorePatterns: ['<rootDir>/node_modules/', '<rootDir>/test/', '<rootDir>/tools/'],
       snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.js'],
       // Jest's default leaves a core idle (cores - 1); the policy packs test alone takes 20 s.
       maxWorkers: '100%',
@@ -77,6 +86,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 });
 
 project.addPackageIgnore('/scripts/');
+project.addPackageIgnore('/tools/');
+project.addPackageIgnore('/docs/');
 project.addPackageIgnore('/sample-app/');
 project.addPackageIgnore('/.ci/');
 project.addPackageIgnore('/demo.out/');
@@ -111,10 +122,16 @@ project.addTask('policy', {
   exec: 'ts-node --project scripts/tsconfig.json scripts/policy.ts',
 });
 
-// Benchmarks and the cost readout: they print figures; they are not part of the test command.
+// Generated documents: tests fail when they are stale.
+project.addTask('docs', {
+  description: 'Write docs/defaults.md and docs/acknowledgements.md from the code',
+  exec: 'ts-node --project scripts/tsconfig.json scripts/docs.ts',
+});
+
+// Benchmarks: they print figures; they are not part of the test command.
 project.addTask('bench:synth', {
-  description: 'Synth time of the construct against an equivalent hand-wired stack',
-  exec: 'ts-node --project scripts/tsconfig.json scripts/synth-bench.ts',
+  description: 'Synth time of the construct against an equivalent hand-wired stack (checked equivalent first)',
+  exec: 'ts-node --project scripts/tsconfig.json scripts/bench/synth.ts',
 });
 project.addTask('bench:app', {
   description: 'The sample app against a node:http + pg baseline on the local PostgreSQL',
@@ -123,10 +140,6 @@ project.addTask('bench:app', {
     { exec: 'npm ci --no-audit --no-fund', cwd: 'sample-app' },
     { exec: 'npm run bench', cwd: 'sample-app' },
   ],
-});
-project.addTask('cost', {
-  description: 'Monthly cost estimate of the sample stacks from their synthesized templates',
-  steps: [{ spawn: 'pack-library' }, { exec: 'bash scripts/consumer-synth.sh 2.257.0 consumer-cost --summary' }],
 });
 
 // Integration tests (integ/): snapshots are made and verified offline; deploying needs an AWS account.

@@ -15,7 +15,7 @@
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
+import { ContainerHealthCheck, EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'FwsdIntegProdDatabase');
@@ -25,7 +25,7 @@ const api = new FargateWebServiceWithDatabase(stack, 'Api', {
   image: ServiceImage.fromContainerImage(
     ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable'),
   ),
-  container: { port: 8080, containerHealthCheck: false, user: '101', readonlyRootFilesystem: false },
+  container: { port: 8080, healthCheck: ContainerHealthCheck.none(), user: '101', readonlyRootFilesystem: false },
   loadBalancer: { healthCheck: { path: '/' } },
 });
 

@@ -1,211 +1,23 @@
 /**
- * Monthly cost estimate of a synthesized template, from a dated price table (us-east-1, on-demand).
+ * Prints the monthly cost estimate of synthesized templates (see tools/cost.ts for the price table).
  *
- *   ts-node scripts/cost.ts <template.json>...
- *
- * Fixed monthly charges only; usage-based charges (data transfer and processing, LCUs above one, log ingestion and
- * storage, Container Insights metrics, backup storage above the free amount, ECR storage, Lambda, Step Functions,
- * SNS, WAF requests) are listed as not estimated.
+ *   ts-node --project scripts/tsconfig.json scripts/cost.ts <template.json>...
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { estimateCost, formatEstimate } from '../tools/cost';
 
-export const PRICES_AS_OF = '2026-11-27';
-const HOURS = 730;
-
-/** us-east-1 on-demand list prices in USD, as of PRICES_AS_OF. */
-export const PRICES = {
-  natGatewayHour: 0.045,
-  publicIpv4Hour: 0.005,
-  albHour: 0.0225,
-  albLcuHour: 0.008,
-  fargateVcpuHour: { X86_64: 0.04048, ARM64: 0.03238 },
-  fargateGbHour: { X86_64: 0.004445, ARM64: 0.00356 },
-  rdsPostgresHour: {
-    'db.t4g.micro': 0.016,
-    'db.t4g.small': 0.032,
-    'db.t4g.medium': 0.065,
-    'db.t4g.large': 0.129,
-    'db.m7g.large': 0.168,
-    'db.m7g.xlarge': 0.337,
-    'db.r7g.large': 0.239,
-    'db.r7g.xlarge': 0.478,
-  } as Record<string, number>,
-  rdsGp3GbMonth: 0.115,
-  secretMonth: 0.4,
-  kmsKeyMonth: 1,
-  interfaceEndpointHour: 0.01,
-  wafWebAclMonth: 5,
-  wafRuleMonth: 1,
-  alarmMetricMonth: 0.1,
-  dashboardMonth: 3,
-};
-
-export interface CostLine {
-  readonly item: string;
-  readonly basis: string;
-  readonly monthlyUsd: number;
-  /** Part of the cheapest stack that can run the service at all (load balancer, tasks, database, credentials). */
-  readonly essential: boolean;
+const files = process.argv.slice(2);
+if (files.length === 0) {
+  console.error('usage: ts-node scripts/cost.ts <template.json>...');
+  process.exit(2);
 }
-
-export interface CostEstimate {
-  readonly lines: CostLine[];
-  readonly total: number;
-  readonly essentialTotal: number;
-  readonly notEstimated: string[];
-}
-
-const money = (n: number) => Math.round(n * 100) / 100;
-
-type Resource = { Type: string; Properties?: any };
-
-export function estimateCost(template: { Resources: Record<string, Resource> }): CostEstimate {
-  const resources = Object.entries(template.Resources);
-  const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
-  const lines: CostLine[] = [];
-  const add = (item: string, basis: string, monthlyUsd: number, essential = false) => {
-    if (monthlyUsd > 0) lines.push({ item, basis, monthlyUsd: money(monthlyUsd), essential });
-  };
-
-  for (const [id, lb] of ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')) {
-    add(`${id} (ALB)`, `${PRICES.albHour} USD/h`, PRICES.albHour * HOURS, true);
-    add(`${id} (1 LCU baseline)`, `${PRICES.albLcuHour} USD/LCU-h`, PRICES.albLcuHour * HOURS, true);
-    if (lb.Properties?.Scheme !== 'internal') {
-      const ips = (lb.Properties?.Subnets ?? []).length;
-      add(`${id} (${ips} public IPv4)`, `${PRICES.publicIpv4Hour} USD/IP-h`, ips * PRICES.publicIpv4Hour * HOURS, true);
-    }
+for (const file of files) {
+  if (!fs.existsSync(file)) {
+    console.error(`template not found: ${file}`);
+    process.exit(1);
   }
-  const nats = ofType('AWS::EC2::NatGateway').length;
-  add(`${nats} NAT gateway(s)`, `${PRICES.natGatewayHour} USD/h each`, nats * PRICES.natGatewayHour * HOURS);
-  const eips = ofType('AWS::EC2::EIP').length;
-  add(
-    `${eips} Elastic IP(s) of the NAT gateways`,
-    `${PRICES.publicIpv4Hour} USD/IP-h`,
-    eips * PRICES.publicIpv4Hour * HOURS,
+  console.log(
+    formatEstimate(path.basename(file, '.template.json'), estimateCost(JSON.parse(fs.readFileSync(file, 'utf8')))),
   );
-
-  const taskDefinitions = Object.fromEntries(ofType('AWS::ECS::TaskDefinition'));
-  for (const [id, service] of ofType('AWS::ECS::Service')) {
-    const tasks = service.Properties?.DesiredCount ?? 1;
-    const taskDef = taskDefinitions[service.Properties?.TaskDefinition?.Ref] ?? Object.values(taskDefinitions)[0];
-    if (!taskDef) continue;
-    const arch: 'X86_64' | 'ARM64' =
-      taskDef.Properties?.RuntimePlatform?.CpuArchitecture === 'ARM64' ? 'ARM64' : 'X86_64';
-    const vcpu = Number(taskDef.Properties?.Cpu ?? 256) / 1024;
-    const gb = Number(taskDef.Properties?.Memory ?? 512) / 1024;
-    const perTask = (vcpu * PRICES.fargateVcpuHour[arch] + gb * PRICES.fargateGbHour[arch]) * HOURS;
-    add(
-      `${id} (${tasks} Fargate task(s), ${vcpu} vCPU / ${gb} GB, ${arch})`,
-      'Fargate on-demand',
-      tasks * perTask,
-      true,
-    );
-    if (service.Properties?.NetworkConfiguration?.AwsvpcConfiguration?.AssignPublicIp === 'ENABLED') {
-      add(
-        `${id} (${tasks} task public IPv4)`,
-        `${PRICES.publicIpv4Hour} USD/IP-h`,
-        tasks * PRICES.publicIpv4Hour * HOURS,
-        true,
-      );
-    }
-  }
-
-  const notEstimated = new Set<string>(['data transfer and processing', 'log ingestion and storage']);
-  for (const [id, db] of ofType('AWS::RDS::DBInstance')) {
-    const instanceClass = db.Properties?.DBInstanceClass;
-    const multiAz = db.Properties?.MultiAZ === true;
-    const copies = multiAz ? 2 : 1;
-    const hourly = PRICES.rdsPostgresHour[instanceClass];
-    if (hourly === undefined) {
-      notEstimated.add(`RDS instance class ${instanceClass} (not in the price table)`);
-    } else {
-      add(
-        `${id} (${instanceClass}${multiAz ? ', Multi-AZ' : ''})`,
-        `${hourly} USD/h x ${copies}`,
-        hourly * copies * HOURS,
-        true,
-      );
-    }
-    const gb = Number(db.Properties?.AllocatedStorage ?? 20);
-    add(
-      `${id} (${gb} GB gp3${multiAz ? ' x 2' : ''})`,
-      `${PRICES.rdsGp3GbMonth} USD/GB-month`,
-      gb * copies * PRICES.rdsGp3GbMonth,
-      true,
-    );
-  }
-  const secrets = ofType('AWS::SecretsManager::Secret').length;
-  add(`${secrets} secret(s)`, `${PRICES.secretMonth} USD/month`, secrets * PRICES.secretMonth, true);
-  const keys = ofType('AWS::KMS::Key').length;
-  add(`${keys} KMS key(s)`, `${PRICES.kmsKeyMonth} USD/month`, keys * PRICES.kmsKeyMonth);
-  for (const [id, endpoint] of ofType('AWS::EC2::VPCEndpoint')) {
-    if (endpoint.Properties?.VpcEndpointType !== 'Interface') continue;
-    const enis = (endpoint.Properties?.SubnetIds ?? []).length;
-    add(
-      `${id} (interface endpoint, ${enis} AZ)`,
-      `${PRICES.interfaceEndpointHour} USD/AZ-h`,
-      enis * PRICES.interfaceEndpointHour * HOURS,
-    );
-  }
-  for (const [id, acl] of ofType('AWS::WAFv2::WebACL')) {
-    const rules = (acl.Properties?.Rules ?? []).length;
-    add(
-      `${id} (web ACL, ${rules} rules)`,
-      `${PRICES.wafWebAclMonth} + ${PRICES.wafRuleMonth}/rule USD/month`,
-      PRICES.wafWebAclMonth + rules * PRICES.wafRuleMonth,
-    );
-    notEstimated.add('WAF requests');
-  }
-  const alarms = ofType('AWS::CloudWatch::Alarm');
-  const alarmMetrics = alarms.reduce(
-    (sum, [, a]) => sum + (a.Properties?.Metrics ? a.Properties.Metrics.filter((m: any) => m.MetricStat).length : 1),
-    0,
-  );
-  add(
-    `${alarms.length} alarm(s), ${alarmMetrics} metrics`,
-    `${PRICES.alarmMetricMonth} USD/metric-month`,
-    alarmMetrics * PRICES.alarmMetricMonth,
-  );
-  const dashboards = ofType('AWS::CloudWatch::Dashboard').length;
-  add(`${dashboards} dashboard(s)`, `${PRICES.dashboardMonth} USD/month`, dashboards * PRICES.dashboardMonth);
-  if (ofType('AWS::ECS::Cluster').some(([, c]) => JSON.stringify(c.Properties ?? {}).includes('containerInsights'))) {
-    notEstimated.add('Container Insights metrics');
-  }
-  if (ofType('AWS::Backup::BackupPlan').length > 0) notEstimated.add('AWS Backup storage');
-  if (ofType('AWS::EC2::FlowLog').length > 0) notEstimated.add('VPC flow log ingestion');
-
-  const total = money(lines.reduce((sum, l) => sum + l.monthlyUsd, 0));
-  const essentialTotal = money(lines.filter((l) => l.essential).reduce((sum, l) => sum + l.monthlyUsd, 0));
-  return { lines, total, essentialTotal, notEstimated: [...notEstimated] };
-}
-
-export function formatEstimate(name: string, e: CostEstimate): string {
-  const rows = e.lines.map(
-    (l) => `  ${l.monthlyUsd.toFixed(2).padStart(9)}  ${l.item}  [${l.basis}]${l.essential ? '' : '  (optional)'}`,
-  );
-  const over = Math.round((e.total / e.essentialTotal - 1) * 1000) / 10;
-  return [
-    `${name}: about ${e.total.toFixed(2)} USD a month (us-east-1 on-demand list prices of ${PRICES_AS_OF})`,
-    ...rows,
-    `  cheapest stack that can run the service (load balancer, tasks, database, credentials): ${e.essentialTotal.toFixed(2)} USD; this stack: +${over} %`,
-    `  not estimated (usage-based): ${e.notEstimated.join(', ')}`,
-  ].join('\n');
-}
-
-if (require.main === module) {
-  const files = process.argv.slice(2);
-  if (files.length === 0) {
-    console.error('usage: ts-node scripts/cost.ts <template.json>...');
-    process.exit(2);
-  }
-  for (const file of files) {
-    if (!fs.existsSync(file)) {
-      console.error(`template not found: ${file}`);
-      process.exit(1);
-    }
-    console.log(
-      formatEstimate(path.basename(file, '.template.json'), estimateCost(JSON.parse(fs.readFileSync(file, 'utf8')))),
-    );
-  }
 }

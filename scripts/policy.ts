@@ -1,10 +1,10 @@
 /**
  * The policy gate as a report: synthesizes the construct in the dev profile, the prod profile and prod with HTTPS,
  * runs the cdk-nag packs and the cfn-guard rules, and prints per profile: pack, errors, warnings, acknowledged.
- * Exits 1 when a goal is missed. `--acknowledgements` prints the acknowledged findings as a Markdown table.
+ * Exits 1 when a goal is missed. The acknowledged findings are listed in docs/acknowledgements.md (`npx projen docs`).
  */
-import { checkStack, CONTROL_TOWER, NAG_PACKS, OWN_RULES, PackResult } from '../test/policy/harness';
-import { scenario } from '../test/policy/scenarios';
+import { checkStack, CONTROL_TOWER, NAG_PACKS, OWN_RULES, PackResult } from '../tools/policy-harness';
+import { scenario } from '../tools/policy-scenarios';
 
 const SCENARIOS = ['dev', 'prod', 'prod-https', 'prod-https-gate'] as const;
 
@@ -19,31 +19,6 @@ const GOALS: Record<(typeof SCENARIOS)[number], string[]> = {
 function missed(name: (typeof SCENARIOS)[number], result: PackResult): boolean {
   if (!GOALS[name].includes(result.pack)) return false;
   return result.errors.length > 0 || (result.pack === 'AwsSolutions' && result.warnings.length > 0);
-}
-
-if (process.argv.includes('--acknowledgements')) {
-  const rows = new Map<string, { scenarios: Set<string>; reason: string }>();
-  for (const name of ['dev', 'prod-https', 'prod-https-gate'] as const) {
-    for (const ack of scenario(name).construct.policyAcknowledgements) {
-      const resource = ack.resourcePath.replace(/^Policy-[a-z-]+\//, '').replace(/\/Resource$/, '');
-      const key = `| \`${ack.rule}\` | ${resource}${ack.appliesTo ? ` (${ack.appliesTo.join(', ')})` : ''} |`;
-      const row = rows.get(key) ?? { scenarios: new Set<string>(), reason: ack.reason };
-      row.scenarios.add(name);
-      row.reason = ack.reason;
-      rows.set(key, row);
-    }
-  }
-  const profileOf = (scenarios: Set<string>) =>
-    scenarios.has('dev')
-      ? scenarios.size > 1
-        ? 'both'
-        : 'dev'
-      : scenarios.has('prod-https')
-        ? 'prod'
-        : 'with `migrations`';
-  console.log('| rule | resource | profile | why |\n| --- | --- | --- | --- |');
-  for (const [key, row] of rows) console.log(`${key} ${profileOf(row.scenarios)} | ${row.reason} |`);
-  process.exit(0);
 }
 
 let failed = false;

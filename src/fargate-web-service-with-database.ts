@@ -12,19 +12,21 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { allowServiceToReachDatabase, createDatabase } from './database';
-import { createLoadBalancer } from './load-balancer';
-import { createLogEncryptionKey } from './logging';
-import { createMigrationGate } from './migration-gate/migration-gate';
-import { createMonitoring } from './monitoring';
+import { allowServiceToReachDatabase, createDatabase } from './database/database';
+import { PROFILE_TAG } from './defaults';
+import { Acknowledgements } from './internal/acknowledge';
+import { createLoadBalancer } from './load-balancer/load-balancer';
+import { LogGroupFactory } from './logging';
+import { createMigrationGate, migrationEnvironment } from './migration-gate/migration-gate';
+import { createMonitoring } from './monitoring/monitoring';
 import { createNetwork } from './network';
-import { acknowledgePolicyFindings, PolicyAcknowledgement } from './policy';
+import { PolicyAcknowledgement } from './policy-acknowledgement';
 import { EnvironmentProfile } from './profile';
-import { PROFILE_TAG } from './profile-defaults';
 import { FargateWebServiceWithDatabaseProps } from './props';
 import { createRepository } from './repository';
-import { resolveOptions } from './resolve-options';
-import { createService } from './service';
+import { resolveParts } from './resolve';
+import { addScaling } from './scaling';
+import { createService } from './service/service';
 
 /**
  * A web service on ECS Fargate behind an Application Load Balancer, with its own ECR repository and an RDS
@@ -81,7 +83,7 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly databaseEncryptionKey: kms.IKey;
   /** The custom resource that runs the migrations before the service moves to a new task definition, when `migrations` is set. */
   public readonly migrationGate?: CustomResource;
-  /** The alarms (empty with `monitoring.alarms: false`). */
+  /** The alarms (empty with `Alarms.none()`). */
   public readonly alarms: cloudwatch.Alarm[];
   /** The topic the alarms notify, when there are alarms. */
   public readonly alarmTopic?: sns.ITopic;
@@ -97,19 +99,46 @@ export class FargateWebServiceWithDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: FargateWebServiceWithDatabaseProps) {
     super(scope, id);
-    const options = resolveOptions(this, props);
-    this.profile = options.profile;
+    const parts = resolveParts(this, props);
+    this.profile = parts.profile;
     // Lets policy rules tell prod resources from dev ones (see policy/rds_deletion_protection_in_prod.guard).
-    Tags.of(this).add(PROFILE_TAG, options.profile);
+    Tags.of(this).add(PROFILE_TAG, parts.profile);
+    const acks = new Acknowledgements(this);
 
-    const logsKey = createLogEncryptionKey(this, options);
-    this.logEncryptionKey = logsKey;
-    this.vpc = createNetwork(this, options, logsKey);
-    this.repository = createRepository(this, options);
-    const database = createDatabase(this, this.vpc, options);
-    const lb = createLoadBalancer(this, this.vpc, logsKey, options);
-    const service = createService(this, this.vpc, this.repository, database.secret, lb, logsKey, options);
+    const logGroups = new LogGroupFactory(this, parts.logging, acks);
+    this.logEncryptionKey = logGroups.key;
+    this.vpc = createNetwork(this, parts.network, { logGroups, acks });
+    this.repository = createRepository(this, parts.repository, acks);
+    const database = createDatabase(this, parts.database, {
+      vpc: this.vpc,
+      subnets: parts.network.databaseSubnets,
+      privateEgressSubnets: parts.network.assignPublicIp ? undefined : parts.network.taskSubnets,
+      logRetention: parts.logging.retention,
+      acks,
+    });
+    const lb = createLoadBalancer(this, parts.loadBalancer, {
+      vpc: this.vpc,
+      internalSubnets: parts.network.taskSubnets,
+      containerPort: parts.container.port,
+      logGroups,
+      acks,
+    });
+    const service = createService(this, parts.service, parts.container, {
+      vpc: this.vpc,
+      taskSubnets: parts.network.taskSubnets,
+      assignPublicIp: parts.network.assignPublicIp,
+      image: parts.image,
+      repository: this.repository,
+      databaseSecret: database.secret,
+      loadBalancer: lb.loadBalancer,
+      targetGroup: lb.targetGroup,
+      desiredCount: parts.scaling.minCapacity,
+      extraEnvironment: migrationEnvironment(parts.migrations),
+      logGroups,
+      acks,
+    });
     allowServiceToReachDatabase(database, service.securityGroup);
+    this.scaling = addScaling(service.service, lb.targetGroup, parts.scaling);
 
     this.database = database.instance;
     this.databaseSecret = database.secret;
@@ -128,27 +157,26 @@ export class FargateWebServiceWithDatabase extends Construct {
     this.service = service.service;
     this.serviceSecurityGroup = service.securityGroup;
     this.logGroup = service.logGroup;
-    this.scaling = service.scaling;
 
-    if (options.migrations) {
-      this.migrationGate = createMigrationGate(
-        this,
-        {
-          vpc: this.vpc,
-          cluster: this.cluster,
-          taskDefinition: this.taskDefinition,
-          container: this.container,
-          service: this.service,
-          securityGroup: this.serviceSecurityGroup,
-          database: this.database,
-        },
-        logsKey,
-        options,
-      );
+    if (parts.migrations) {
+      this.migrationGate = createMigrationGate(this, parts.migrations, {
+        vpc: this.vpc,
+        taskSubnets: parts.network.taskSubnets,
+        assignPublicIp: parts.network.assignPublicIp,
+        cluster: this.cluster,
+        taskDefinition: this.taskDefinition,
+        container: this.container,
+        service: this.service,
+        securityGroup: this.serviceSecurityGroup,
+        database: this.database,
+        logGroups,
+        acks,
+      });
     }
 
     const monitoring = createMonitoring(
       this,
+      parts.monitoring,
       {
         loadBalancer: this.loadBalancer,
         targetGroup: this.targetGroup,
@@ -156,14 +184,14 @@ export class FargateWebServiceWithDatabase extends Construct {
         service: this.service,
         database: this.database,
       },
-      options,
+      acks,
     );
     this.alarms = monitoring.alarms;
     this.alarmTopic = monitoring.alarmTopic;
     this.dashboard = monitoring.dashboard;
 
     this.addOutputs();
-    this.policyAcknowledgements = acknowledgePolicyFindings(this, options);
+    this.policyAcknowledgements = acks.all;
   }
 
   private addOutputs(): void {

@@ -3,19 +3,69 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ResolvedOptions } from './resolve-options';
+import { ProfileDefaults } from './defaults';
+import { Acknowledgements } from './internal/acknowledge';
+import { Resolved } from './internal/validation';
+import { EnvironmentProfile } from './profile';
+import { LoggingOptions } from './props';
+
+export type ResolvedLogging = Resolved<LoggingOptions, 'encryptionKey'> & {
+  readonly removalPolicy: RemovalPolicy;
+  readonly profile: EnvironmentProfile;
+};
+
+export function resolveLogging(
+  props: LoggingOptions | undefined,
+  defaults: ProfileDefaults,
+  profile: EnvironmentProfile,
+): ResolvedLogging {
+  return {
+    retention: props?.retention ?? defaults['LoggingOptions.retention'],
+    encryptionKey: props?.encryptionKey,
+    removalPolicy: defaults['Fixed.logsRemovalPolicy'],
+    profile,
+  };
+}
+
+/** Makes every log group of the construct: the profile's retention and removal, encrypted with one key. */
+export class LogGroupFactory {
+  /** The KMS key that encrypts the log groups. */
+  public readonly key: kms.IKey;
+
+  constructor(
+    scope: Construct,
+    private readonly options: ResolvedLogging,
+    private readonly acks: Acknowledgements,
+  ) {
+    this.key = options.encryptionKey ?? createLogEncryptionKey(scope, options, acks);
+  }
+
+  public createLogGroup(scope: Construct, id: string, logGroupName?: string): logs.LogGroup {
+    const logGroup = new logs.LogGroup(scope, id, {
+      logGroupName,
+      retention: this.options.retention,
+      encryptionKey: this.key,
+      removalPolicy: this.options.removalPolicy,
+    });
+    if (this.options.profile === EnvironmentProfile.DEV && this.options.retention < logs.RetentionDays.ONE_YEAR) {
+      this.acks.acknowledge(logGroup, {
+        rules: ['cloudwatch_log_group_retention_period_check'],
+        reason: 'The dev profile keeps logs one week; prod keeps them one year.',
+      });
+    }
+    return logGroup;
+  }
+}
 
 /**
- * The KMS key for the construct's log groups: the given one, or a new rotating key that CloudWatch Logs may use
- * only for log groups of this account and region.
+ * A new rotating key that CloudWatch Logs may use only for log groups of this account and region.
  */
-export function createLogEncryptionKey(scope: Construct, options: ResolvedOptions): kms.IKey {
-  if (options.logs.encryptionKey) return options.logs.encryptionKey;
+function createLogEncryptionKey(scope: Construct, options: ResolvedLogging, acks: Acknowledgements): kms.IKey {
   const stack = Stack.of(scope);
   const key = new kms.Key(scope, 'LogsKey', {
     description: 'Encrypts the log groups of the web service and its VPC flow logs',
     enableKeyRotation: true,
-    removalPolicy: options.logs.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    removalPolicy: options.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
   });
   key.addToResourcePolicy(
     new iam.PolicyStatement({
@@ -30,21 +80,15 @@ export function createLogEncryptionKey(scope: Construct, options: ResolvedOption
       },
     }),
   );
+  acknowledgeKeyPolicy(acks, key);
   return key;
 }
 
-/** A log group of the construct: the profile's retention and removal, encrypted with the logs key. */
-export function createLogGroup(
-  scope: Construct,
-  id: string,
-  logsKey: kms.IKey,
-  options: ResolvedOptions,
-  logGroupName?: string,
-): logs.LogGroup {
-  return new logs.LogGroup(scope, id, {
-    logGroupName,
-    retention: options.logs.retention,
-    encryptionKey: logsKey,
-    removalPolicy: options.logs.removalPolicy,
+/** The default key policy's account-root statement, which every key the construct creates keeps. */
+export function acknowledgeKeyPolicy(acks: Acknowledgements, key: kms.Key): void {
+  acks.acknowledge(key, {
+    rules: ['kms_create_grant_aws_service_check'],
+    reason:
+      'The account-root statement (kms:*) is the default key policy that lets IAM policies govern the key; service grants are scoped by kms:ViaService or the logs encryption context.',
   });
 }

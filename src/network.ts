@@ -1,8 +1,165 @@
+import { Annotations, CfnResource, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
-import { createLogGroup } from './logging';
-import { ResolvedOptions } from './resolve-options';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IConstruct } from 'constructs';
+import { ProfileDefaults } from './defaults';
+import { Acknowledgements, INLINE_POLICY_REASON, inCompliancePacks, providerFunctionOf } from './internal/acknowledge';
+import { isKnown, PropChecker, Resolved } from './internal/validation';
+import { LogGroupFactory } from './logging';
+import { NetworkOptions } from './props';
+
+export type ResolvedNetwork = Resolved<Omit<NetworkOptions, 'vpc' | 'taskSubnets' | 'databaseSubnets'>> & {
+  readonly vpc?: ec2.IVpc;
+  readonly taskSubnets: ec2.SubnetSelection;
+  readonly databaseSubnets: ec2.SubnetSelection;
+  /** Tasks in public subnets need a public IP to reach ECR, CloudWatch Logs and Secrets Manager. */
+  readonly assignPublicIp: boolean;
+};
+
+/** The service endpoints tasks in subnets without a default route need. */
+const REQUIRED_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager', 's3'];
+
+/**
+ * A new VPC per the profile, or the given one checked for what the construct can know at synth time: the task
+ * subnets have egress (a default route, or the endpoints tasks need) and the database subnets span 2 AZs.
+ */
+export function resolveNetwork(
+  check: PropChecker,
+  scope: Construct,
+  props: NetworkOptions | undefined,
+  defaults: ProfileDefaults,
+  inputs: { readonly multiAzDatabase: boolean; readonly internetFacingLoadBalancer: boolean },
+): ResolvedNetwork {
+  const n = props ?? {};
+  if (n.vpc) {
+    for (const name of ['maxAzs', 'natGateways', 'flowLogs'] as const) {
+      check.refuse(
+        n[name] !== undefined,
+        `\`network.${name}\` applies only to a VPC the construct creates; it cannot be combined with \`network.vpc\`. Configure the given VPC instead.`,
+      );
+    }
+    return resolveGivenVpc(check, scope, n.vpc, n.taskSubnets, n.databaseSubnets, inputs);
+  }
+  check.refuse(
+    n.taskSubnets !== undefined || n.databaseSubnets !== undefined,
+    '`network.taskSubnets` and `network.databaseSubnets` select subnets of a given `network.vpc`; the VPC the construct creates places them itself.',
+  );
+  check.integer('network.maxAzs', n.maxAzs, 2, 6);
+  const maxAzs = n.maxAzs ?? defaults['NetworkOptions.maxAzs'];
+  const natDefault = defaults['NetworkOptions.natGateways'];
+  const natGateways = n.natGateways ?? (natDefault === 'one per AZ' ? maxAzs : natDefault);
+  check.integer('network.natGateways', natGateways, 0, isKnown(maxAzs) ? maxAzs : 6);
+  return {
+    maxAzs,
+    natGateways,
+    flowLogs: n.flowLogs ?? defaults['NetworkOptions.flowLogs'],
+    taskSubnets: { subnetType: natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC },
+    assignPublicIp: natGateways === 0,
+    databaseSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+  };
+}
+
+function resolveGivenVpc(
+  check: PropChecker,
+  scope: Construct,
+  vpc: ec2.IVpc,
+  taskSelection: ec2.SubnetSelection | undefined,
+  databaseSelection: ec2.SubnetSelection | undefined,
+  inputs: { readonly multiAzDatabase: boolean; readonly internetFacingLoadBalancer: boolean },
+): ResolvedNetwork {
+  check.refuse(
+    inputs.internetFacingLoadBalancer && vpc.publicSubnets.length === 0,
+    '`loadBalancer.internetFacing` needs public subnets, and `network.vpc` has none; add public subnets or set `loadBalancer.internetFacing: false`.',
+  );
+  const taskSubnets: ec2.SubnetSelection =
+    taskSelection ??
+    (vpc.privateSubnets.length > 0
+      ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }
+      : vpc.publicSubnets.length > 0
+        ? { subnetType: ec2.SubnetType.PUBLIC }
+        : { subnetType: ec2.SubnetType.PRIVATE_ISOLATED });
+  const selectedTaskSubnets = selectOrExplain(check, vpc, taskSubnets, 'network.taskSubnets');
+  const publicIds = new Set(vpc.publicSubnets.map((s) => s.subnetId));
+  const isolatedIds = new Set(vpc.isolatedSubnets.map((s) => s.subnetId));
+  const inPublic = selectedTaskSubnets.filter((s) => publicIds.has(s.subnetId));
+  check.refuse(
+    inPublic.length > 0 && inPublic.length !== selectedTaskSubnets.length,
+    '`network.taskSubnets` must be all public or all private subnets, got a mix.',
+  );
+  const constructs = Stack.of(scope).node.root.node.findAll();
+  const routed = routeTablesWithDefaultRoute(constructs);
+  const withoutRoute = selectedTaskSubnets.some(
+    (s) =>
+      isolatedIds.has(s.subnetId) ||
+      (s instanceof ec2.Subnet && !publicIds.has(s.subnetId) && !routed.has(s.routeTable.routeTableId)),
+  );
+  if (withoutRoute) {
+    const missing = missingEndpoints(scope, constructs, vpc);
+    check.refuse(
+      missing.length > 0,
+      `\`network.taskSubnets\` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets. Use subnets with a NAT route, or add VPC endpoints for ${missing.join(', ')}.`,
+    );
+  }
+
+  const dbSelection =
+    databaseSelection ??
+    (vpc.isolatedSubnets.length > 0
+      ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }
+      : { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+  if (!databaseSelection && vpc.isolatedSubnets.length === 0) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-fargate-web-service-with-database:databaseNotIsolated',
+      'The given VPC has no isolated subnets, so the database is placed in its private subnets. Isolated subnets (no route to the internet) are safer; select them with `network.databaseSubnets`.',
+    );
+  }
+  const dbSubnets = selectOrExplain(check, vpc, dbSelection, 'network.databaseSubnets');
+  const azs = new Set(dbSubnets.map((s) => s.availabilityZone));
+  check.refuse(
+    azs.size < 2,
+    `\`network.databaseSubnets\` must span at least 2 Availability Zones${inputs.multiAzDatabase ? ' for a Multi-AZ database (`database.multiAz`)' : ' (an RDS subnet group needs two)'}, got ${azs.size}.`,
+  );
+  return {
+    vpc,
+    maxAzs: vpc.availabilityZones.length,
+    natGateways: 0,
+    flowLogs: false,
+    taskSubnets,
+    assignPublicIp: inPublic.length > 0,
+    databaseSubnets: dbSelection,
+  };
+}
+
+function selectOrExplain(check: PropChecker, vpc: ec2.IVpc, selection: ec2.SubnetSelection, prop: string) {
+  let subnets: ec2.ISubnet[] = [];
+  try {
+    subnets = vpc.selectSubnets(selection).subnets;
+  } catch (e) {
+    check.fail(`\`${prop}\` selects no subnets of \`network.vpc\`: ${(e as Error).message}`);
+  }
+  check.refuse(subnets.length === 0, `\`${prop}\` selects no subnets of \`network.vpc\`.`);
+  return subnets;
+}
+
+/** Route tables (in this app) with a default route: through a NAT or internet gateway, or anything else. */
+function routeTablesWithDefaultRoute(constructs: IConstruct[]): Set<string> {
+  return new Set(
+    constructs
+      .filter(
+        (c): c is ec2.CfnRoute =>
+          c instanceof ec2.CfnRoute &&
+          (c.destinationCidrBlock === '0.0.0.0/0' || c.destinationIpv6CidrBlock === '::/0'),
+      )
+      .map((c) => c.routeTableId),
+  );
+}
+
+function missingEndpoints(scope: Construct, constructs: IConstruct[], vpc: ec2.IVpc): string[] {
+  const stack = Stack.of(scope);
+  const serviceNames = constructs
+    .filter((c): c is ec2.CfnVPCEndpoint => c instanceof ec2.CfnVPCEndpoint && c.vpcId === vpc.vpcId)
+    .map((c) => JSON.stringify(stack.resolve(c.serviceName)));
+  return REQUIRED_ENDPOINTS.filter((suffix) => !serviceNames.some((name) => name.includes(`.${suffix}"`)));
+}
 
 /**
  * Creates the VPC, or returns the given one.
@@ -10,8 +167,11 @@ import { ResolvedOptions } from './resolve-options';
  * A new VPC has public subnets (load balancer, NAT gateways), private-with-egress subnets when there are NAT
  * gateways (tasks) and isolated subnets (database). Without NAT gateways the tasks run in the public subnets.
  */
-export function createNetwork(scope: Construct, options: ResolvedOptions, logsKey: kms.IKey): ec2.IVpc {
-  const network = options.network;
+export function createNetwork(
+  scope: Construct,
+  network: ResolvedNetwork,
+  inputs: { readonly logGroups: LogGroupFactory; readonly acks: Acknowledgements },
+): ec2.IVpc {
   if (network.vpc) return network.vpc;
 
   const subnetConfiguration: ec2.SubnetConfiguration[] = [
@@ -28,12 +188,35 @@ export function createNetwork(scope: Construct, options: ResolvedOptions, logsKe
     subnetConfiguration,
     restrictDefaultSecurityGroup: true,
   });
+  const { acks } = inputs;
+  for (const subnet of vpc.publicSubnets) {
+    for (const route of subnet.node.findAll().filter((c) => c instanceof ec2.CfnRoute)) {
+      acks.acknowledge(route, {
+        rules: inCompliancePacks('VPCNoUnrestrictedRouteToIGW'),
+        reason:
+          'Public subnets route to the internet gateway by definition: they hold the internet-facing load balancer and the NAT gateways, nothing else in prod.',
+      });
+    }
+  }
+  const restrictDefaultSg = vpc.node
+    .findAll()
+    .find((c): c is CfnResource => c instanceof CfnResource && c.cfnResourceType === 'Custom::VpcRestrictDefaultSG');
+  if (restrictDefaultSg) {
+    acks.acknowledge(providerFunctionOf(restrictDefaultSg), {
+      rules: ['lambda_inside_vpc_check'],
+      reason:
+        'A CDK-owned provider function that only calls the EC2 API to remove the default security group rules; it needs no VPC access.',
+    });
+  }
   if (network.flowLogs) {
-    const logGroup = createLogGroup(scope, 'FlowLogs', logsKey, options);
-    vpc.addFlowLog('FlowLog', {
+    const logGroup = inputs.logGroups.createLogGroup(scope, 'FlowLogs');
+    const flowLog = vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
+    for (const policy of flowLog.node.findAll().filter((c) => c instanceof iam.CfnPolicy)) {
+      acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
+    }
   }
   return vpc;
 }

@@ -1,14 +1,14 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import { CredentialRotation } from './database/credential-rotation';
+import { AccessLogs, Https, WebAcl } from './load-balancer/choices';
+import { Alarms } from './monitoring/alarms-choice';
 import { EnvironmentProfile } from './profile';
+import { ContainerHealthCheck } from './service/container-health-check';
 import { ServiceImage } from './service-image';
 
 /** Where the construct's resources live on the network. */
@@ -35,7 +35,8 @@ export interface NetworkOptions {
    * NAT gateways in the new VPC. With 0 the VPC has no private-with-egress subnets: tasks run in public subnets with
    * a public IP and their security group admits traffic only from the load balancer. Between 0 and `maxAzs`.
    *
-   * @default - 0 for dev (saves about 32 USD a month per gateway), one per AZ for prod
+   * @default - 0 for dev (saves about 32 USD a month per gateway), one per AZ for prod (so losing an AZ never cuts
+   * the egress of the others)
    */
   readonly natGateways?: number;
 
@@ -80,7 +81,7 @@ export interface RepositoryOptions {
   /**
    * Untagged images expire this long after they were pushed. At least 1 day.
    *
-   * @default - 1 day for dev, 7 days for prod
+   * @default - Duration.days(1) for dev, Duration.days(7) for prod
    */
   readonly untaggedImageExpiry?: Duration;
 
@@ -94,7 +95,7 @@ export interface RepositoryOptions {
   /**
    * What happens to the repository (and its images) when it leaves the stack.
    *
-   * @default - DESTROY (images deleted too) for dev, RETAIN for prod
+   * @default - RemovalPolicy.DESTROY for dev (images deleted too), RemovalPolicy.RETAIN for prod
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -171,19 +172,12 @@ export interface ContainerOptions {
   readonly secrets?: { [name: string]: ecs.Secret };
 
   /**
-   * The container's own health check (Docker `HEALTHCHECK`), run by the ECS agent.
+   * The container's own health check (Docker `HEALTHCHECK`), run by the ECS agent. Choose
+   * `ContainerHealthCheck.fromHealthCheck()` or `ContainerHealthCheck.none()` for images without Node.js.
    *
-   * @default - `node` fetches `http://127.0.0.1:<port><healthCheck.path>` every 30 seconds; set
-   * `containerHealthCheck: false` for images without Node.js
+   * @default ContainerHealthCheck.nodeFetch()
    */
-  readonly healthCheck?: ecs.HealthCheck;
-
-  /**
-   * Whether the container has a health check at all.
-   *
-   * @default true
-   */
-  readonly containerHealthCheck?: boolean;
+  readonly healthCheck?: ContainerHealthCheck;
 
   /**
    * Time ECS waits after SIGTERM before it kills the container. Must exceed the application's drain time.
@@ -213,7 +207,7 @@ export interface LoggingOptions {
   /**
    * Retention of the container's log group, the VPC flow logs and the database's exported logs.
    *
-   * @default - one week for dev, one year for prod
+   * @default - RetentionDays.ONE_WEEK for dev, RetentionDays.ONE_YEAR for prod
    */
   readonly retention?: logs.RetentionDays;
 
@@ -244,7 +238,7 @@ export interface ServiceOptions {
   /**
    * Memory of the task in MiB; must be a valid Fargate combination with `cpu` (for 256 CPU: 512, 1024 or 2048).
    *
-   * @default - 512 for dev, 1024 for prod
+   * @default - 512 for dev, 1024 for prod; with `cpu` given, the smallest memory Fargate allows for it
    */
   readonly memoryLimitMiB?: number;
 
@@ -266,7 +260,8 @@ export interface ServiceOptions {
   /**
    * Time during which the service ignores failed load balancer health checks of a new task.
    *
-   * @default - long enough for the health check to pass twice after a 30 second start: 30s + interval x healthy threshold x 2
+   * @default - long enough for the health check to pass twice after a 30 second start: 30 s + interval x healthy
+   * threshold x 2 (90 s with the default health check)
    */
   readonly healthCheckGracePeriod?: Duration;
 
@@ -288,26 +283,12 @@ export interface LoadBalancerOptions {
   readonly internetFacing?: boolean;
 
   /**
-   * Certificate for an HTTPS listener; HTTP then redirects to HTTPS. Mutually exclusive with `domainName`.
+   * HTTPS: with your certificate (`Https.fromCertificate()`), or with a certificate and alias record the construct
+   * creates for a domain (`Https.fromDomain()`). HTTP then redirects to HTTPS.
    *
-   * @default - no HTTPS listener unless `domainName` is set
+   * @default Https.none()
    */
-  readonly certificate?: acm.ICertificate;
-
-  /**
-   * Domain name for the service. The construct creates a DNS-validated certificate and an alias record in
-   * `hostedZone`. Requires `hostedZone`.
-   *
-   * @default - no domain name; the service is reached at the load balancer's DNS name
-   */
-  readonly domainName?: string;
-
-  /**
-   * Hosted zone for `domainName`.
-   *
-   * @default - none; required when `domainName` is set
-   */
-  readonly hostedZone?: route53.IHostedZone;
+  readonly https?: Https;
 
   /**
    * The target group's health check.
@@ -325,19 +306,13 @@ export interface LoadBalancerOptions {
   readonly deregistrationDelay?: Duration;
 
   /**
-   * Write access logs to S3.
+   * Where the access logs go. They need a stack with a concrete region (`env.region`): the bucket policy names the
+   * region's load balancing account.
    *
-   * @default - false for dev, true for prod
+   * @default - AccessLogs.disabled() for dev, AccessLogs.newBucket() for prod (turned off with a warning when the
+   * stack has no concrete region)
    */
-  readonly accessLogs?: boolean;
-
-  /**
-   * Bucket for the access logs; it must use SSE-S3 encryption (the load balancer cannot write to SSE-KMS buckets).
-   * Requires `accessLogs` not to be false.
-   *
-   * @default - a new bucket: SSE-S3, TLS only, no public access, versioned, objects expire after 90 days
-   */
-  readonly accessLogsBucket?: s3.IBucket;
+  readonly accessLogs?: AccessLogs;
 
   /**
    * Refuse deletion of the load balancer.
@@ -347,26 +322,12 @@ export interface LoadBalancerOptions {
   readonly deletionProtection?: boolean;
 
   /**
-   * Protect the load balancer with a new AWS WAF web ACL: the AWS managed common, known-bad-inputs and IP
-   * reputation rule groups, and a rate limit per client IP. Mutually exclusive with `webAclArn`.
+   * The AWS WAF web ACL in front of the load balancer: one the construct creates (`WebAcl.managed()`), yours
+   * (`WebAcl.fromArn()`), or none.
    *
-   * @default - false for dev, true for prod
+   * @default - WebAcl.none() for dev (a web ACL costs about 10 USD a month), WebAcl.managed() for prod
    */
-  readonly webAcl?: boolean;
-
-  /**
-   * ARN of an existing regional WAF web ACL to associate instead of creating one.
-   *
-   * @default - none
-   */
-  readonly webAclArn?: string;
-
-  /**
-   * Requests per 5 minutes from one IP address above which the created web ACL blocks it, 100 to 2000000000.
-   *
-   * @default 2000
-   */
-  readonly webAclRateLimit?: number;
+  readonly webAcl?: WebAcl;
 
   /**
    * Seconds a connection may idle, 1 to 4000.
@@ -434,7 +395,7 @@ export interface DatabaseOptions {
   /**
    * PostgreSQL engine version.
    *
-   * @default rds.PostgresEngineVersion.VER_17
+   * @default PostgresEngineVersion.VER_17
    */
   readonly engineVersion?: rds.PostgresEngineVersion;
 
@@ -483,7 +444,7 @@ export interface DatabaseOptions {
   /**
    * Retention of automated backups and point-in-time recovery, 1 to 35 days.
    *
-   * @default - 1 day for dev, 14 days for prod
+   * @default - Duration.days(1) for dev, Duration.days(14) for prod
    */
   readonly backupRetention?: Duration;
 
@@ -497,7 +458,7 @@ export interface DatabaseOptions {
   /**
    * What happens to the instance when it leaves the stack.
    *
-   * @default - DESTROY for dev, SNAPSHOT for prod
+   * @default - RemovalPolicy.DESTROY for dev, RemovalPolicy.SNAPSHOT for prod
    */
   readonly removalPolicy?: RemovalPolicy;
 
@@ -509,18 +470,12 @@ export interface DatabaseOptions {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Time between automatic rotations of the master password, 1 to 1000 days.
+   * Automatic rotation of the master password (single user), 1 to 1000 days apart.
    *
-   * @default Duration.days(30) when rotation is on
+   * @default - CredentialRotation.disabled() for dev (in a VPC without NAT it needs a Secrets Manager endpoint, 7.30
+   * USD a month), CredentialRotation.every(Duration.days(30)) for prod
    */
-  readonly rotationSchedule?: Duration;
-
-  /**
-   * Rotate the master password automatically. Setting `rotationSchedule` turns it on.
-   *
-   * @default - false for dev (it would need a Secrets Manager endpoint, 7.30 USD a month, in a VPC without NAT), true for prod
-   */
-  readonly rotation?: boolean;
+  readonly rotation?: CredentialRotation;
 
   /**
    * Protect the instance with an AWS Backup plan (daily backups kept 35 days, weekly kept 90 days) in a vault
@@ -538,87 +493,14 @@ export interface DatabaseOptions {
   readonly iamAuthentication?: boolean;
 }
 
-/** Thresholds of the alarms; each overrides the profile's default. */
-export interface AlarmThresholds {
-  /**
-   * 5xx responses from the tasks in 5 minutes.
-   *
-   * @default - 20 for dev, 10 for prod
-   */
-  readonly target5xxCount?: number;
-
-  /**
-   * 5xx responses from the load balancer itself in 5 minutes.
-   *
-   * @default - 20 for dev, 10 for prod
-   */
-  readonly loadBalancer5xxCount?: number;
-
-  /**
-   * p99 target response time in seconds, three 5-minute periods in a row. Above 0, at most 60.
-   *
-   * @default - 3 for dev, 2 for prod
-   */
-  readonly p99LatencySeconds?: number;
-
-  /**
-   * Unhealthy targets for 5 minutes.
-   *
-   * @default 1
-   */
-  readonly unhealthyHostCount?: number;
-
-  /**
-   * Service CPU utilisation (percent) for 15 minutes.
-   *
-   * @default - 90 for dev, 85 for prod
-   */
-  readonly serviceCpuPercent?: number;
-
-  /**
-   * Service memory utilisation (percent) for 15 minutes.
-   *
-   * @default - 90 for dev, 85 for prod
-   */
-  readonly serviceMemoryPercent?: number;
-
-  /**
-   * Database CPU utilisation (percent) for 15 minutes.
-   *
-   * @default - 90 for dev, 80 for prod
-   */
-  readonly databaseCpuPercent?: number;
-
-  /**
-   * Free database storage (GiB) below which the alarm fires.
-   *
-   * @default - 10 % of the allocated storage
-   */
-  readonly databaseFreeStorageGiB?: number;
-
-  /**
-   * Freeable database memory (MiB) below which the alarm fires, for 15 minutes.
-   *
-   * @default - 10 % of the instance class's memory (128 MiB when the class is not known)
-   */
-  readonly databaseFreeableMemoryMiB?: number;
-
-  /**
-   * Database connections at which the alarm fires.
-   *
-   * @default - 80 % of the instance class's max_connections (LEAST(memory / 9531392, 5000)); 80 when the class is not known
-   */
-  readonly databaseConnections?: number;
-}
-
 /** Alarms and the dashboard. */
 export interface MonitoringOptions {
   /**
-   * Create the alarms. Every alarm notifies `alarmTopic` (or the topic the construct creates) on ALARM and OK.
+   * The alarms, their thresholds and the topic they notify on ALARM and OK.
    *
-   * @default true
+   * @default Alarms.toNewTopic()
    */
-  readonly alarms?: boolean;
+  readonly alarms?: Alarms;
 
   /**
    * Create the CloudWatch dashboard (3 USD a month).
@@ -626,27 +508,6 @@ export interface MonitoringOptions {
    * @default - false for dev, true for prod
    */
   readonly dashboard?: boolean;
-
-  /**
-   * Topic the alarms notify. Mutually exclusive with `alarmEmail`: subscribe to your own topic yourself.
-   *
-   * @default - a new topic encrypted with a new KMS key, TLS only
-   */
-  readonly alarmTopic?: sns.ITopic;
-
-  /**
-   * E-mail address subscribed to the topic the construct creates (the recipient confirms it once).
-   *
-   * @default - no subscription
-   */
-  readonly alarmEmail?: string;
-
-  /**
-   * Alarm thresholds.
-   *
-   * @default - per the profile
-   */
-  readonly thresholds?: AlarmThresholds;
 }
 
 /** The migration gate: run the new image's migrations once per deployment, before the service moves to it. */
@@ -727,7 +588,7 @@ export interface FargateWebServiceWithDatabaseProps {
   /**
    * Load balancer options.
    *
-   * @default - internet-facing, HTTP only
+   * @default - internet-facing, per the profile
    */
   readonly loadBalancer?: LoadBalancerOptions;
 
@@ -757,7 +618,7 @@ export interface FargateWebServiceWithDatabaseProps {
   /**
    * Alarms and dashboard.
    *
-   * @default - alarms with the profile's thresholds to a new topic, and a dashboard
+   * @default - alarms with the profile's thresholds to a new topic; a dashboard in prod
    */
   readonly monitoring?: MonitoringOptions;
 }

@@ -1,14 +1,48 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
-import { ResolvedOptions } from './resolve-options';
+import { ProfileDefaults } from './defaults';
+import { Acknowledgements } from './internal/acknowledge';
+import { PropChecker, Resolved } from './internal/validation';
+import { EnvironmentProfile } from './profile';
+import { RepositoryOptions } from './props';
+
+export type ResolvedRepository = Resolved<RepositoryOptions, 'repositoryName'> & {
+  readonly profile: EnvironmentProfile;
+};
+
+const REPOSITORY_NAME = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+
+export function resolveRepository(
+  check: PropChecker,
+  props: RepositoryOptions | undefined,
+  defaults: ProfileDefaults,
+  profile: EnvironmentProfile,
+): ResolvedRepository {
+  const r = props ?? {};
+  check.integer('repository.maxImageCount', r.maxImageCount, 1, 10000);
+  check.wholeDays('repository.untaggedImageExpiry', r.untaggedImageExpiry, 1, Infinity);
+  check.matches(
+    'repository.repositoryName',
+    r.repositoryName,
+    REPOSITORY_NAME,
+    "be lowercase letters, digits and '.', '_', '-', '/' separators (2 to 256 characters)",
+  );
+  return {
+    repositoryName: r.repositoryName,
+    maxImageCount: r.maxImageCount ?? defaults['RepositoryOptions.maxImageCount'],
+    untaggedImageExpiry: r.untaggedImageExpiry ?? defaults['RepositoryOptions.untaggedImageExpiry'],
+    imageTagImmutable: r.imageTagImmutable ?? defaults['RepositoryOptions.imageTagImmutable'],
+    removalPolicy: r.removalPolicy ?? defaults['RepositoryOptions.removalPolicy'],
+    profile,
+  };
+}
 
 /**
  * Creates the service's dedicated ECR repository: images scanned on push, untagged images expired after a few
  * days, and only the newest images kept.
  */
-export function createRepository(scope: Construct, options: ResolvedOptions): ecr.Repository {
-  const r = options.repository;
+export function createRepository(scope: Construct, r: ResolvedRepository, acks: Acknowledgements): ecr.Repository {
   const repository = new ecr.Repository(scope, 'Repository', {
     repositoryName: r.repositoryName,
     imageScanOnPush: true,
@@ -29,5 +63,11 @@ export function createRepository(scope: Construct, options: ResolvedOptions): ec
     tagStatus: ecr.TagStatus.ANY,
     maxImageCount: r.maxImageCount,
   });
+  if (r.profile === EnvironmentProfile.DEV && !r.imageTagImmutable) {
+    acks.acknowledge(repository, {
+      rules: ['ecr_private_tag_immutability_enabled_check'],
+      reason: 'The dev profile lets CI re-push a tag such as "dev"; prod makes tags immutable.',
+    });
+  }
   return repository;
 }

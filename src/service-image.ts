@@ -3,6 +3,8 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
+import { DEFAULTS } from './defaults';
+import { PropChecker } from './internal/validation';
 
 /** Options for building the service's image from a local directory. */
 export interface DirectoryImageOptions {
@@ -63,9 +65,6 @@ export abstract class ServiceImage {
    * Its platform always matches `service.cpuArchitecture`, so an ARM64 image can never land on an X86_64 task.
    */
   public static fromDirectory(directory: string, options: DirectoryImageOptions = {}): ServiceImage {
-    if (!Token.isUnresolved(directory) && directory.trim() === '') {
-      throw new Error('`ServiceImage.fromDirectory(directory)` needs a directory that holds a Dockerfile, got "".');
-    }
     return new DirectoryImage(directory, options);
   }
 
@@ -75,11 +74,6 @@ export abstract class ServiceImage {
    * @param tag 1 to 128 characters: letters, digits, `_`, `.` and `-`, not starting with `.` or `-`
    */
   public static fromRepositoryTag(tag: string): ServiceImage {
-    if (!Token.isUnresolved(tag) && !IMAGE_TAG_PATTERN.test(tag)) {
-      throw new Error(
-        `\`ServiceImage.fromRepositoryTag(tag)\` must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got "${tag}".`,
-      );
-    }
     return new RepositoryTagImage(tag);
   }
 
@@ -94,6 +88,13 @@ export abstract class ServiceImage {
    * Produce the container image for the task definition.
    */
   public abstract bind(scope: Construct, options: ServiceImageBindOptions): ServiceImageConfig;
+
+  /**
+   * Checks the image's arguments on behalf of the construct, before anything is built.
+   *
+   * @internal
+   */
+  public _validate(_check: PropChecker): void {}
 }
 
 class DirectoryImage extends ServiceImage {
@@ -104,6 +105,13 @@ class DirectoryImage extends ServiceImage {
     super();
   }
 
+  public _validate(check: PropChecker): void {
+    check.refuse(
+      typeof this.directory !== 'string' || (!Token.isUnresolved(this.directory) && this.directory.trim() === ''),
+      `\`image\`: ServiceImage.fromDirectory(directory) needs a directory that holds a Dockerfile, got ${JSON.stringify(this.directory)}.`,
+    );
+  }
+
   public bind(scope: Construct, options: ServiceImageBindOptions): ServiceImageConfig {
     const platform =
       options.cpuArchitecture === ecs.CpuArchitecture.ARM64
@@ -111,7 +119,7 @@ class DirectoryImage extends ServiceImage {
         : ecrAssets.Platform.LINUX_AMD64;
     const asset = new ecrAssets.DockerImageAsset(scope, 'ImageAsset', {
       directory: this.directory,
-      file: this.options.file,
+      file: this.options.file ?? DEFAULTS['DirectoryImageOptions.file'],
       buildArgs: this.options.buildArgs,
       target: this.options.target,
       exclude: this.options.exclude,
@@ -124,6 +132,13 @@ class DirectoryImage extends ServiceImage {
 class RepositoryTagImage extends ServiceImage {
   constructor(private readonly tag: string) {
     super();
+  }
+
+  public _validate(check: PropChecker): void {
+    check.refuse(
+      typeof this.tag !== 'string' || (!Token.isUnresolved(this.tag) && !IMAGE_TAG_PATTERN.test(this.tag)),
+      `\`image\`: ServiceImage.fromRepositoryTag(tag) needs 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got ${JSON.stringify(this.tag)}.`,
+    );
   }
 
   public bind(_scope: Construct, options: ServiceImageBindOptions): ServiceImageConfig {

@@ -1,6 +1,6 @@
-import { estimateCost, formatEstimate } from '../scripts/cost';
 import { EnvironmentProfile } from '../src';
 import { defaultStack } from './helpers';
+import { estimateCost, formatEstimate } from '../tools/cost';
 
 // Hand-computed from the price table (730 hours a month), for the default stacks of each profile.
 const HOURS = 730;

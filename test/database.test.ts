@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { EnvironmentProfile } from '../src';
+import { CredentialRotation, EnvironmentProfile } from '../src';
 import { defaultStack, onlyResource, newStack, synth } from './helpers';
 
 describe('database', () => {
@@ -72,9 +72,11 @@ describe('database', () => {
     });
   });
 
-  test('the encryption key rotates', () => {
-    const { template } = defaultStack(EnvironmentProfile.PROD);
-    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  test('the database key, the one that encrypts storage and secret, rotates', () => {
+    const { template, construct, stack } = defaultStack(EnvironmentProfile.PROD);
+    const keyId = stack.getLogicalId(construct.databaseEncryptionKey.node.defaultChild as any);
+    expect(template.toJSON().Resources[keyId].Properties.EnableKeyRotation).toBe(true);
+    expect(onlyResource(template, 'AWS::RDS::DBInstance').props.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
 
   test('credentials are generated into a KMS-encrypted secret with the database name, and rotate every 30 days', () => {
@@ -117,15 +119,15 @@ describe('database', () => {
     defaultStack(profile).template.resourceCountIs('AWS::SecretsManager::RotationSchedule', schedules);
   });
 
-  test('a rotation schedule turns rotation on in dev', () => {
-    const { template } = synth({ database: { rotationSchedule: Duration.days(10) } });
+  test('CredentialRotation.every turns rotation on in dev with its schedule', () => {
+    const { template } = synth({ database: { rotation: CredentialRotation.every(Duration.days(10)) } });
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       RotationRules: { ScheduleExpression: 'rate(10 days)' },
     });
   });
 
   test('dev without NAT runs rotation through a Secrets Manager endpoint in one isolated subnet', () => {
-    const { template } = synth({ database: { rotation: true } });
+    const { template } = synth({ database: { rotation: CredentialRotation.every(Duration.days(30)) } });
     const endpoint = onlyResource(template, 'AWS::EC2::VPCEndpoint');
     expect(endpoint.props.ServiceName).toBe('com.amazonaws.us-east-1.secretsmanager');
     expect(endpoint.props.SubnetIds).toHaveLength(1);
@@ -165,7 +167,7 @@ describe('database', () => {
           deletionProtection: false,
           removalPolicy: RemovalPolicy.RETAIN,
           encryptionKey: key,
-          rotationSchedule: Duration.days(7),
+          rotation: CredentialRotation.every(Duration.days(7)),
         },
       },
       stack,
@@ -190,8 +192,11 @@ describe('database', () => {
     });
   });
 
-  test('rotation can be turned off', () => {
-    const { template } = synth({ database: { rotation: false } });
+  test('prod rotation can be turned off', () => {
+    const { template } = synth({
+      profile: EnvironmentProfile.PROD,
+      database: { rotation: CredentialRotation.disabled() },
+    });
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
     template.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
   });

@@ -1,15 +1,10 @@
-import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import {
-  EnvironmentProfile,
-  FargateWebServiceWithDatabase,
-  FargateWebServiceWithDatabaseProps,
-  ServiceImage,
-} from '../src';
+import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
+import { FIXTURE_APP, newStack, PropsWithoutImage, resourceCounts } from '../tools/stacks';
 
-export const FIXTURE_APP = path.join(__dirname, 'fixtures', 'app');
+export { FIXTURE_APP, newStack, resourceCounts };
 
 export interface Synthesized {
   readonly stack: Stack;
@@ -17,14 +12,7 @@ export interface Synthesized {
   readonly template: Template;
 }
 
-/** Props without the image, which every test gives the same way unless it says otherwise. */
-export type TestProps = Omit<FargateWebServiceWithDatabaseProps, 'image'> & { image?: ServiceImage };
-
-/** A stack in a concrete environment, so AZ lookups resolve to real names. */
-export function newStack(id = 'Test'): Stack {
-  const app = new App();
-  return new Stack(app, id, { env: { account: '123456789012', region: 'us-east-1' } });
-}
+export type TestProps = PropsWithoutImage;
 
 export function synth(props: TestProps = {}, stack: Stack = newStack()): Synthesized {
   const construct = new FargateWebServiceWithDatabase(stack, 'Api', {
@@ -44,15 +32,6 @@ export function defaultStack(profile: EnvironmentProfile): Synthesized {
     shared.set(profile, synthesized);
   }
   return synthesized;
-}
-
-/** Resource count by type. */
-export function resourceCounts(template: Template): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const resource of Object.values<{ Type: string }>(template.toJSON().Resources)) {
-    counts[resource.Type] = (counts[resource.Type] ?? 0) + 1;
-  }
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** The single resource of a type, with its logical id. */

@@ -2,7 +2,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { EnvironmentProfile } from '../src';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AccessLogs, EnvironmentProfile, Https, WebAcl } from '../src';
 import { defaultStack, newStack, onlyResource, synth } from './helpers';
 
 describe('load balancer', () => {
@@ -69,7 +70,7 @@ describe('load balancer', () => {
       'Cert',
       'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
     );
-    const { template, construct } = synth({ loadBalancer: { certificate } }, stack);
+    const { template, construct } = synth({ loadBalancer: { https: Https.fromCertificate(certificate) } }, stack);
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
@@ -94,7 +95,10 @@ describe('load balancer', () => {
       hostedZoneId: 'Z0123456789',
       zoneName: 'example.com',
     });
-    const { template, construct } = synth({ loadBalancer: { domainName: 'api.example.com', hostedZone } }, stack);
+    const { template, construct } = synth(
+      { loadBalancer: { https: Https.fromDomain('api.example.com', hostedZone) } },
+      stack,
+    );
     template.hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainName: 'api.example.com',
       ValidationMethod: 'DNS',
@@ -160,7 +164,7 @@ describe('load balancer', () => {
   });
 
   test('the web ACL uses the AWS managed rule groups and a per-IP rate limit', () => {
-    const { template } = synth({ loadBalancer: { webAcl: true, webAclRateLimit: 500 } });
+    const { template } = synth({ loadBalancer: { webAcl: WebAcl.managed({ rateLimit: 500 }) } });
     const acl = onlyResource(template, 'AWS::WAFv2::WebACL');
     expect(acl.props.Scope).toBe('REGIONAL');
     expect(acl.props.DefaultAction).toEqual({ Allow: {} });
@@ -177,9 +181,34 @@ describe('load balancer', () => {
     });
   });
 
+  test('access logs can go to your bucket, and then no bucket is created', () => {
+    const stack = newStack();
+    const bucket = s3.Bucket.fromBucketName(stack, 'Mine', 'my-access-logs');
+    const { template, construct } = synth({ loadBalancer: { accessLogs: AccessLogs.toBucket(bucket) } }, stack);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    expect(construct.accessLogsBucket).toBe(bucket);
+    const lb = onlyResource(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    expect(lb.props.LoadBalancerAttributes).toEqual(
+      expect.arrayContaining([
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.bucket', Value: 'my-access-logs' },
+      ]),
+    );
+  });
+
+  test('prod access logs and web ACL can be turned off', () => {
+    const { template } = synth({
+      profile: EnvironmentProfile.PROD,
+      loadBalancer: { accessLogs: AccessLogs.disabled(), webAcl: WebAcl.none() },
+    });
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+  });
+
   test('an existing web ACL can be associated instead', () => {
     const arn = 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shared/abc';
-    const { template } = synth({ loadBalancer: { webAclArn: arn } });
+    const { template } = synth({ loadBalancer: { webAcl: WebAcl.fromArn(arn) } });
     template.resourceCountIs('AWS::WAFv2::WebACL', 0);
     template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: arn });
   });
@@ -193,8 +222,8 @@ describe('load balancer', () => {
       '/Agnostic/Api',
       Match.stringLikeRegexp('access logs are off because the stack has no concrete region'),
     );
-    expect(() => synth({ loadBalancer: { accessLogs: true } }, agnostic())).toThrow(
-      "`loadBalancer.accessLogs` needs a stack with a concrete region (new Stack(app, id, { env: { region } })): the bucket policy names the region's load balancing account.",
+    expect(() => synth({ loadBalancer: { accessLogs: AccessLogs.newBucket() } }, agnostic())).toThrow(
+      "Agnostic/Api: `loadBalancer.accessLogs` needs a stack with a concrete region (new Stack(app, id, { env: { region } })): the bucket policy names the region's load balancing account.",
     );
   });
 

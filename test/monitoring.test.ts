@@ -1,9 +1,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
+import { Alarms, EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
 import { defaultStack, FIXTURE_APP, newStack, synth } from './helpers';
-import { instanceMemoryBytes, maxConnections } from '../src/monitoring';
+import { instanceMemoryBytes, maxConnections } from '../src/database/capacity';
 
 const GIB = 1024 ** 3;
 
@@ -114,14 +114,14 @@ describe('monitoring', () => {
   });
 
   test('an e-mail address is subscribed to the created topic', () => {
-    const { template } = synth({ monitoring: { alarmEmail: 'oncall@example.com' } });
+    const { template } = synth({ monitoring: { alarms: Alarms.toNewTopic({ email: 'oncall@example.com' }) } });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
   });
 
   test('a given topic receives the alarms and no topic is created', () => {
     const stack = newStack();
     const topic = new sns.Topic(stack, 'OnCall');
-    const { template, construct } = synth({ monitoring: { alarmTopic: topic } }, stack);
+    const { template, construct } = synth({ monitoring: { alarms: Alarms.toTopic(topic) } }, stack);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     expect(construct.alarmTopic).toBe(topic);
     const onCallId = stack.getLogicalId(topic.node.defaultChild as any);
@@ -131,13 +131,15 @@ describe('monitoring', () => {
   test('thresholds can be overridden one by one', () => {
     const { template } = synth({
       monitoring: {
-        thresholds: {
-          target5xxCount: 3,
-          p99LatencySeconds: 0.5,
-          databaseFreeStorageGiB: 5,
-          databaseConnections: 50,
-          databaseFreeableMemoryMiB: 64,
-        },
+        alarms: Alarms.toNewTopic({
+          thresholds: {
+            target5xxCount: 3,
+            p99LatencySeconds: 0.5,
+            databaseFreeStorageGiB: 5,
+            databaseConnections: 50,
+            databaseFreeableMemoryMiB: 64,
+          },
+        }),
       },
     });
     const alarms = alarmsByName(template);
@@ -169,8 +171,11 @@ describe('monitoring', () => {
     defaultStack(profile).template.resourceCountIs('AWS::CloudWatch::Dashboard', dashboards);
   });
 
-  test('alarms and dashboard can be turned off', () => {
-    const { template, construct } = synth({ monitoring: { alarms: false, dashboard: false } });
+  test('prod alarms and dashboard can be turned off', () => {
+    const { template, construct } = synth({
+      profile: EnvironmentProfile.PROD,
+      monitoring: { alarms: Alarms.none(), dashboard: false },
+    });
     template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     template.resourceCountIs('AWS::SNS::Topic', 0);

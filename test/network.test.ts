@@ -1,7 +1,7 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EnvironmentProfile } from '../src';
-import { defaultStack, isolatedVpcWithEndpoints, newStack, synth } from './helpers';
+import { defaultStack, isolatedVpcWithEndpoints, newStack, onlyResource, synth } from './helpers';
 
 describe('network', () => {
   test('dev creates a VPC in 2 AZs with public and isolated subnets and no NAT gateway', () => {
@@ -40,12 +40,16 @@ describe('network', () => {
   });
 
   test.each([EnvironmentProfile.DEV, EnvironmentProfile.PROD])(
-    '%s records VPC flow logs with a retention',
+    '%s records all VPC traffic in an encrypted log group with the profile retention',
     (profile) => {
-      const { template } = defaultStack(profile);
-      template.hasResourceProperties('AWS::EC2::FlowLog', {
-        TrafficType: 'ALL',
-        LogDestinationType: 'cloud-watch-logs',
+      const { template, construct, stack } = defaultStack(profile);
+      const flowLog = onlyResource(template, 'AWS::EC2::FlowLog');
+      expect(flowLog.props).toMatchObject({ TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+      const groupId = flowLog.props.LogGroupName.Ref;
+      const keyId = stack.getLogicalId(construct.logEncryptionKey.node.defaultChild as any);
+      expect(template.toJSON().Resources[groupId].Properties).toMatchObject({
+        RetentionInDays: profile === EnvironmentProfile.PROD ? 365 : 7,
+        KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
       });
     },
   );

@@ -38,27 +38,4 @@ describe('ServiceImage', () => {
     const image = onlyResource(template, 'AWS::ECS::TaskDefinition').props.ContainerDefinitions[0].Image;
     expect(image).toBe('public.ecr.aws/nginx/nginx:1.27');
   });
-
-  test.each([
-    [
-      '',
-      "`ServiceImage.fromRepositoryTag(tag)` must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got \"\".",
-    ],
-    [
-      '-latest',
-      "`ServiceImage.fromRepositoryTag(tag)` must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got \"-latest\".",
-    ],
-    [
-      'v1:2',
-      "`ServiceImage.fromRepositoryTag(tag)` must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got \"v1:2\".",
-    ],
-  ])('fromRepositoryTag(%j) is refused', (tag, message) => {
-    expect(() => ServiceImage.fromRepositoryTag(tag)).toThrow(message);
-  });
-
-  test('fromDirectory("") is refused', () => {
-    expect(() => ServiceImage.fromDirectory('')).toThrow(
-      '`ServiceImage.fromDirectory(directory)` needs a directory that holds a Dockerfile, got "".',
-    );
-  });
 });

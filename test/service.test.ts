@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EnvironmentProfile } from '../src';
+import { ContainerHealthCheck, EnvironmentProfile } from '../src';
 import { defaultStack, newStack, onlyResource, synth } from './helpers';
 
 function containerOf(template: any) {
@@ -117,7 +117,7 @@ describe('service', () => {
   });
 
   test('the container health check can be turned off', () => {
-    const { template } = synth({ container: { containerHealthCheck: false } });
+    const { template } = synth({ container: { healthCheck: ContainerHealthCheck.none() } });
     expect(containerOf(template).HealthCheck).toBeUndefined();
   });
 
@@ -134,11 +134,28 @@ describe('service', () => {
     });
   });
 
-  test('the grace period follows the health check settings', () => {
+  test('the grace period follows the health check settings: 30 s + interval x healthy threshold x 2', () => {
     const { template } = synth({
-      loadBalancer: { healthCheck: { interval: Duration.seconds(10), healthyThresholdCount: 3 } },
+      loadBalancer: { healthCheck: { interval: Duration.seconds(20), healthyThresholdCount: 3 } },
     });
-    template.hasResourceProperties('AWS::ECS::Service', { HealthCheckGracePeriodSeconds: 90 });
+    template.hasResourceProperties('AWS::ECS::Service', { HealthCheckGracePeriodSeconds: 150 });
+  });
+
+  test('an explicit grace period wins over the derived one', () => {
+    const { template } = synth({ service: { healthCheckGracePeriod: Duration.seconds(45) } });
+    template.hasResourceProperties('AWS::ECS::Service', { HealthCheckGracePeriodSeconds: 45 });
+  });
+
+  test('a health check of your own replaces the node-based one', () => {
+    const { template } = synth({
+      container: {
+        healthCheck: ContainerHealthCheck.fromHealthCheck({
+          command: ['CMD', '/bin/healthcheck'],
+          interval: Duration.seconds(10),
+        }),
+      },
+    });
+    expect(containerOf(template).HealthCheck).toMatchObject({ Command: ['CMD', '/bin/healthcheck'], Interval: 10 });
   });
 
   test('the cluster has Container Insights and Fargate capacity providers', () => {
@@ -221,20 +238,25 @@ describe('service', () => {
     );
   });
 
-  test.each([
-    ['ApiServiceUrl'],
-    ['ApiLoadBalancerDnsName'],
-    ['ApiClusterName'],
-    ['ApiServiceName'],
-    ['ApiRepositoryUri'],
-    ['ApiLogGroupName'],
-    ['ApiDatabaseEndpoint'],
-    ['ApiDatabaseInstanceId'],
-    ['ApiDatabaseSecretArn'],
-  ])('outputs %s', (id) => {
-    const { template } = defaultStack(EnvironmentProfile.DEV);
-    expect(Object.keys(template.findOutputs('*'))).toContainEqual(
-      expect.stringMatching(new RegExp(`^${id}[0-9A-F]{8}$`)),
+  test('outputs the URL, load balancer, cluster, service, repository, log group and database, each with its value', () => {
+    const { template, construct, stack } = defaultStack(EnvironmentProfile.DEV);
+    const outputs = Object.fromEntries(
+      Object.entries<any>(template.findOutputs('*')).map(([id, output]) => [
+        id.replace(/[0-9A-F]{8}$/, ''),
+        output.Value,
+      ]),
     );
+    const ref = (c: any) => ({ Ref: stack.getLogicalId(c.node.defaultChild) });
+    expect(outputs).toEqual({
+      ApiServiceUrl: stack.resolve(construct.url),
+      ApiLoadBalancerDnsName: stack.resolve(construct.loadBalancer.loadBalancerDnsName),
+      ApiClusterName: ref(construct.cluster),
+      ApiServiceName: stack.resolve(construct.service.serviceName),
+      ApiRepositoryUri: stack.resolve(construct.repository.repositoryUri),
+      ApiLogGroupName: ref(construct.logGroup),
+      ApiDatabaseEndpoint: stack.resolve(construct.database.dbInstanceEndpointAddress),
+      ApiDatabaseInstanceId: ref(construct.database),
+      ApiDatabaseSecretArn: stack.resolve(construct.databaseSecret.secretArn),
+    });
   });
 });

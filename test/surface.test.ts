@@ -7,10 +7,4 @@ describe('surface', () => {
     const { template } = defaultStack(profile);
     expect(resourceCounts(template)).toMatchSnapshot();
   });
-
-  test('the dev template as a whole', () => {
-    const { template } = defaultStack(EnvironmentProfile.DEV);
-    template.resourceCountIs('AWS::RDS::DBInstance', 1);
-    expect(template.toJSON()).toMatchSnapshot();
-  });
 });

@@ -1,8 +1,7 @@
-import { ArnFormat, CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -10,17 +9,60 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { IsCompleteFunction } from './is-complete-function';
 import { OnEventFunction } from './on-event-function';
-import { createLogGroup } from '../logging';
-import { ResolvedOptions } from '../resolve-options';
+import { ProfileDefaults } from '../defaults';
+import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../internal/acknowledge';
+import { PropChecker, Resolved } from '../internal/validation';
+import { LogGroupFactory } from '../logging';
+import { MigrationOptions } from '../props';
 
+export type ResolvedMigrations = Resolved<MigrationOptions>;
+
+/** The migration gate, or undefined without `migrations`. */
+export function resolveMigrations(
+  check: PropChecker,
+  props: MigrationOptions | undefined,
+  defaults: ProfileDefaults,
+  inputs: { readonly containerEnvironment: { readonly [name: string]: string } },
+): ResolvedMigrations | undefined {
+  if (!props) return undefined;
+  const command = props.command;
+  if (!Token.isUnresolved(command)) {
+    check.refuse(
+      !Array.isArray(command) ||
+        command.length === 0 ||
+        command.some((part) => typeof part !== 'string' || (!Token.isUnresolved(part) && part.trim() === '')),
+      `\`migrations.command\` must be a non-empty list of non-empty strings, such as ["node", "dist/migrate-cli.js", "up"], got ${JSON.stringify(command)}.`,
+    );
+  }
+  check.duration('migrations.timeout', props.timeout, 60, 110 * 60);
+  return {
+    command,
+    timeout: props.timeout ?? defaults['MigrationOptions.timeout'],
+    // A user who sets MIGRATE_ON_START themselves keeps their value.
+    disableMigrateOnStart:
+      (props.disableMigrateOnStart ?? defaults['MigrationOptions.disableMigrateOnStart']) &&
+      !('MIGRATE_ON_START' in inputs.containerEnvironment),
+  };
+}
+
+/** The environment the gate needs in the service's container. */
+export function migrationEnvironment(gate: ResolvedMigrations | undefined): { [name: string]: string } {
+  return gate?.disableMigrateOnStart ? { MIGRATE_ON_START: 'false' } : {};
+}
+
+/** What the gate runs and where. */
 export interface GatedParts {
   readonly vpc: ec2.IVpc;
+  readonly taskSubnets: ec2.SubnetSelection;
+  readonly assignPublicIp: boolean;
   readonly cluster: ecs.ICluster;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly container: ecs.ContainerDefinition;
   readonly service: ecs.FargateService;
   readonly securityGroup: ec2.ISecurityGroup;
   readonly database: rds.DatabaseInstance;
+  readonly logGroups: LogGroupFactory;
+  readonly acks: Acknowledgements;
 }
 
 /**
@@ -30,15 +72,9 @@ export interface GatedParts {
  * definition runs the migrations again. The service depends on the custom resource: when the migrations fail, the
  * deployment fails before the service is touched, and CloudFormation rolls back.
  */
-export function createMigrationGate(
-  scope: Construct,
-  parts: GatedParts,
-  logsKey: kms.IKey,
-  options: ResolvedOptions,
-): CustomResource {
-  const gate = options.migrations!;
+export function createMigrationGate(scope: Construct, gate: ResolvedMigrations, parts: GatedParts): CustomResource {
   const stack = Stack.of(scope);
-  const logGroup = (id: string) => createLogGroup(scope, id, logsKey, options);
+  const { logGroups, acks } = parts;
   const functionOptions = {
     timeout: Duration.minutes(1),
     memorySize: 256,
@@ -47,12 +83,12 @@ export function createMigrationGate(
   const onEvent = new OnEventFunction(scope, 'MigrationStarter', {
     ...functionOptions,
     description: 'Starts the one-off migration task of a deployment',
-    logGroup: logGroup('MigrationStarterLogs'),
+    logGroup: logGroups.createLogGroup(scope, 'MigrationStarterLogs'),
   });
   const isComplete = new IsCompleteFunction(scope, 'MigrationWaiter', {
     ...functionOptions,
     description: 'Waits for the migration task and fails the deployment when it fails',
-    logGroup: logGroup('MigrationWaiterLogs'),
+    logGroup: logGroups.createLogGroup(scope, 'MigrationWaiterLogs'),
   });
 
   const clusterCondition = { ArnEquals: { 'ecs:cluster': parts.cluster.clusterArn } };
@@ -98,9 +134,12 @@ export function createMigrationGate(
     isCompleteHandler: isComplete,
     queryInterval: Duration.seconds(15),
     totalTimeout: Duration.seconds(Math.min(gate.timeout.toSeconds() + 300, 7200)),
-    logGroup: logGroup('MigrationProviderLogs'),
+    logGroup: logGroups.createLogGroup(scope, 'MigrationProviderLogs'),
     disableWaiterStateMachineLogging: false,
-    waiterStateMachineLogOptions: { destination: logGroup('MigrationWaiterStateMachineLogs'), level: sfn.LogLevel.ALL },
+    waiterStateMachineLogOptions: {
+      destination: logGroups.createLogGroup(scope, 'MigrationWaiterStateMachineLogs'),
+      level: sfn.LogLevel.ALL,
+    },
   });
 
   const resource = new CustomResource(scope, 'Migrations', {
@@ -111,13 +150,94 @@ export function createMigrationGate(
       TaskDefinition: parts.taskDefinition.taskDefinitionArn,
       ContainerName: parts.container.containerName,
       Command: gate.command,
-      Subnets: parts.vpc.selectSubnets(options.network.taskSubnets).subnetIds,
+      Subnets: parts.vpc.selectSubnets(parts.taskSubnets).subnetIds,
       SecurityGroups: [parts.securityGroup.securityGroupId],
-      AssignPublicIp: options.network.assignPublicIp ? 'ENABLED' : 'DISABLED',
+      AssignPublicIp: parts.assignPublicIp ? 'ENABLED' : 'DISABLED',
       TimeoutSeconds: String(gate.timeout.toSeconds()),
     },
   });
   resource.node.addDependency(parts.database);
   parts.service.node.addDependency(resource);
+  acknowledgeGate(acks, onEvent, isComplete, provider);
   return resource;
+}
+
+/** The gate's functions and the provider framework CDK builds around them, found by type under the provider. */
+function acknowledgeGate(
+  acks: Acknowledgements,
+  starter: lambda.Function,
+  waiter: lambda.Function,
+  provider: cr.Provider,
+): void {
+  const frameworkFunctions = provider.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function);
+  for (const fn of [starter, waiter, ...frameworkFunctions]) {
+    acks.acknowledge(fn, {
+      rules: [
+        ...inCompliancePacks('LambdaInsideVPC'),
+        ...inCompliancePacks('LambdaConcurrency', ['NIST.800.53.R5', 'HIPAA.Security']),
+        ...inCompliancePacks('LambdaDLQ', ['NIST.800.53.R5', 'HIPAA.Security']),
+        'lambda_inside_vpc_check',
+      ],
+      reason:
+        'Migration gate: a deployment-time function invoked only by the CloudFormation provider framework; it calls only the ECS API, synchronously, a few times per deployment.',
+    });
+    acks.acknowledge(fn.role!, {
+      rules: ['AwsSolutions-IAM4'],
+      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      reason: 'The AWS managed policy only lets the function write its own logs.',
+    });
+    for (const policy of policiesOf(fn.role!)) {
+      acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
+    }
+  }
+  for (const policy of policiesOf(starter.role!)) {
+    acks.acknowledge(policy, {
+      rules: ['AwsSolutions-IAM5'],
+      appliesTo: ['/^Resource::arn:<AWS::Partition>:ecs:.*:task-definition\\/.*:\\*$/'],
+      reason:
+        "ecs:RunTask on every revision of this service's task definition family only (a deployment runs the new revision), and only in this cluster.",
+    });
+  }
+  for (const policy of policiesOf(waiter.role!)) {
+    acks.acknowledge(policy, {
+      rules: ['AwsSolutions-IAM5'],
+      appliesTo: ['/^Resource::arn:<AWS::Partition>:ecs:.*:task\\/<.*>\\/\\*$/'],
+      reason:
+        'ecs:DescribeTasks and ecs:StopTask on tasks of this cluster only; task ids are not known before the task starts.',
+    });
+  }
+  for (const fn of frameworkFunctions) {
+    for (const policy of policiesOf(fn.role!)) {
+      acks.acknowledge(policy, {
+        rules: ['AwsSolutions-IAM5'],
+        appliesTo: ['/^Resource::<.*Migration.*\\.Arn>:\\*$/'],
+        reason: 'CDK provider framework: lambda:InvokeFunction on the versions of the two gate functions only.',
+      });
+    }
+    acks.acknowledge(fn, {
+      rules: ['AwsSolutions-L1'],
+      reason: 'CDK provider framework function: aws-cdk-lib chooses and updates its runtime.',
+    });
+  }
+  // The provider's waiter is CDK's own construct around a CfnStateMachine and its role.
+  for (const stateMachine of provider.node.findAll().filter((c) => c instanceof sfn.CfnStateMachine)) {
+    for (const policy of policiesOf(stateMachine.node.scope as Construct)) {
+      acks.acknowledge(policy, {
+        rules: ['AwsSolutions-IAM5'],
+        appliesTo: ['Resource::*', '/^Resource::<.*Migration.*\\.Arn>:\\*$/'],
+        reason:
+          'CDK provider framework waiter: invokes the framework functions (their versions) and delivers its logs, whose CloudWatch Logs delivery actions have no resource-level permissions.',
+      });
+      acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
+    }
+    acks.acknowledge(stateMachine, {
+      rules: ['AwsSolutions-SF2', 'step_functions_state_machine_tracing_enabled_check'],
+      reason:
+        'CDK provider framework waiter: it only polls the migration task every 15 seconds; its execution history is logged to an encrypted log group.',
+    });
+  }
+}
+
+function policiesOf(scope: Construct | iam.IRole): iam.CfnPolicy[] {
+  return scope.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy);
 }

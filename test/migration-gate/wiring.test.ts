@@ -64,7 +64,14 @@ describe('migration gate wiring', () => {
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements).toHaveLength(1);
     expect(statements[0].Action).toEqual(['ecs:DescribeTasks', 'ecs:StopTask']);
-    expect(JSON.stringify(statements[0].Resource)).toContain(':task/');
+    const clusterId = stack.getLogicalId(construct.cluster.node.defaultChild as any);
+    expect(statements[0].Resource).toEqual({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':ecs:us-east-1:123456789012:task/', { Ref: clusterId }, '/*'],
+      ],
+    });
+    expect(statements[0].Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } } });
   });
 
   test('the provider polls every 15 seconds, and its functions log to encrypted groups with retention', () => {

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { POLICY_DIR, runGuardRules } from './harness';
+import { POLICY_DIR, runGuardRules } from '../../tools/policy-harness';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

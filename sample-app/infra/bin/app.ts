@@ -14,7 +14,13 @@ import * as path from 'path';
 import { App, Aspects, Stack } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from 'cdk-fargate-web-service-with-database';
+import {
+  Alarms,
+  EnvironmentProfile,
+  FargateWebServiceWithDatabase,
+  Https,
+  ServiceImage,
+} from 'cdk-fargate-web-service-with-database';
 
 const app = new App();
 const context = (key: string): string | undefined => app.node.tryGetContext(key) ?? undefined;
@@ -41,11 +47,16 @@ for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
     image: imageTag ? ServiceImage.fromRepositoryTag(imageTag) : ServiceImage.fromDirectory(appDirectory),
     loadBalancer:
       domainName && hostedZoneId && zoneName
-        ? { domainName, hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId, zoneName }) }
+        ? {
+            https: Https.fromDomain(
+              domainName,
+              route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId, zoneName }),
+            ),
+          }
         : undefined,
     // The image's `npm run migrate -- up`, without npm (the root filesystem is read-only).
     migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
-    monitoring: alarmEmail ? { alarmEmail } : undefined,
+    monitoring: alarmEmail ? { alarms: Alarms.toNewTopic({ email: alarmEmail }) } : undefined,
   });
 }
 

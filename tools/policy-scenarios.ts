@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../../src';
-import { FIXTURE_APP, newStack, TestProps } from '../helpers';
+import { EnvironmentProfile, FargateWebServiceWithDatabase, Https, ServiceImage } from '../src';
+import { FIXTURE_APP, newStack, PropsWithoutImage } from './stacks';
 
 export interface Scenario {
   readonly name: string;
@@ -12,7 +12,7 @@ export interface Scenario {
 export type ScenarioName = 'dev' | 'prod' | 'prod-https' | 'prod-https-gate';
 
 /** The configurations the policy gate checks: both profiles, prod with HTTPS, and that with the migration gate. */
-export function scenario(name: ScenarioName, extra: TestProps = {}): Scenario {
+export function scenario(name: ScenarioName, extra: PropsWithoutImage = {}): Scenario {
   const stack = newStack(`Policy-${name}`);
   const certificate = name.startsWith('prod-https')
     ? acm.Certificate.fromCertificateArn(
@@ -28,7 +28,7 @@ export function scenario(name: ScenarioName, extra: TestProps = {}): Scenario {
     profile,
     ...(name === 'prod-https-gate' ? { migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] } } : {}),
     ...extra,
-    loadBalancer: { certificate, ...extra.loadBalancer },
+    loadBalancer: { ...(certificate ? { https: Https.fromCertificate(certificate) } : {}), ...extra.loadBalancer },
   });
   return { name, stack, construct };
 }

@@ -14,7 +14,7 @@ import {
 } from 'cdk-nag';
 
 /** The library's own guard rules, shipped in the npm package. */
-export const POLICY_DIR = path.join(__dirname, '..', '..', 'policy');
+export const POLICY_DIR = path.join(__dirname, '..', 'policy');
 export const NAG_PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
 export const CONTROL_TOWER = 'ControlTower (cfn-guard)';
 export const OWN_RULES = 'Library rules (cfn-guard)';

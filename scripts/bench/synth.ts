@@ -1,21 +1,20 @@
 /**
  * Synth benchmark: the construct's default (dev) stack against the same stack wired by hand from aws-ecs-patterns and
- * the L2s (scripts/hand-wired-stack.ts; a test keeps its resources identical to the construct's), alternating runs
+ * the L2s (scripts/bench/hand-wired-stack.ts; checked equivalent before anything is timed), alternating runs
  * after a warm-up, medians of construction plus synthesis. Also shown, for scale: a minimal hand-wired stack (the ALB
  * service pattern, an RDS instance and its generated secret, nothing else) and the prod profile.
  *
- * npx ts-node --project scripts/tsconfig.json scripts/synth-bench.ts [--runs 15]
+ * npx ts-node --project scripts/tsconfig.json scripts/bench/synth.ts [--runs 15]
  */
-import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as patterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
 import { buildHandWiredDevStack } from './hand-wired-stack';
-
-const FIXTURE = path.join(__dirname, '..', 'test', 'fixtures', 'app');
+import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../../src';
+import { FIXTURE_APP as FIXTURE, newStack, resourceCounts } from '../../tools/stacks';
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
 
@@ -75,6 +74,41 @@ function minimalHandWired(stack: Stack): void {
 
 const construct = (profile: EnvironmentProfile) => (stack: Stack) =>
   new FargateWebServiceWithDatabase(stack, 'Api', { profile, image: ServiceImage.fromDirectory(FIXTURE) });
+
+/**
+ * The comparison means something only while the reference builds what the construct builds: the same resources type
+ * by type, as many outputs, encrypted log groups, a TLS-only database and alarm actions. Throws when it does not.
+ */
+function checkReferenceIsEquivalent(): void {
+  const ownStack = newStack('Construct');
+  new FargateWebServiceWithDatabase(ownStack, 'Api', { image: ServiceImage.fromDirectory(FIXTURE) });
+  const handStack = newStack('HandWired');
+  buildHandWiredDevStack(handStack, FIXTURE);
+  const [own, hand] = [Template.fromStack(ownStack), Template.fromStack(handStack)];
+  const [ownCounts, handCounts] = [resourceCounts(own), resourceCounts(hand)];
+  if (JSON.stringify(ownCounts) !== JSON.stringify(handCounts)) {
+    throw new Error(
+      `the hand-wired reference is not equivalent to the construct; bring scripts/bench/hand-wired-stack.ts level:\n construct: ${JSON.stringify(ownCounts)}\n reference: ${JSON.stringify(handCounts)}`,
+    );
+  }
+  const outputs = (t: Template) => Object.keys(t.toJSON().Outputs).length;
+  if (outputs(own) !== outputs(hand)) throw new Error(`outputs: construct ${outputs(own)}, reference ${outputs(hand)}`);
+  for (const template of [own, hand]) {
+    template.allResourcesProperties('AWS::Logs::LogGroup', {
+      KmsKeyId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+      RetentionInDays: 7,
+    });
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      if (alarm.Properties.AlarmActions?.length !== 1 || alarm.Properties.OKActions?.length !== 1) {
+        throw new Error('every alarm must notify one topic on ALARM and OK, in both stacks');
+      }
+    }
+  }
+}
+
+checkReferenceIsEquivalent();
+console.log('reference check: the hand-wired stack builds the same resources as the construct');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const BASE = 'hand-wired equivalent of dev';

@@ -1,0 +1,322 @@
+import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ProfileDefaults } from '../defaults';
+import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON, providerFunctionOf } from '../internal/acknowledge';
+import { isKnown, PropChecker, Resolved } from '../internal/validation';
+import { acknowledgeKeyPolicy } from '../logging';
+import { EnvironmentProfile } from '../profile';
+import { DatabaseOptions } from '../props';
+
+export type ResolvedDatabase = Resolved<DatabaseOptions, 'encryptionKey'> & { readonly profile: EnvironmentProfile };
+
+const POSTGRES_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+const IDENTIFIER_RULE = 'start with a letter and contain only letters, digits and underscores (at most 63)';
+const RESERVED_USERNAMES = ['postgres', 'rdsadmin', 'rds_superuser', 'admin', 'public', 'user', 'root'];
+/** PostgreSQL's port. Moving it is obscurity, not control (see the RDS11 acknowledgement). */
+export const DATABASE_PORT = 5432;
+
+export function resolveDatabase(
+  check: PropChecker,
+  props: DatabaseOptions | undefined,
+  defaults: ProfileDefaults,
+  profile: EnvironmentProfile,
+): ResolvedDatabase {
+  const d = props ?? {};
+  check.matches('database.databaseName', d.databaseName, POSTGRES_IDENTIFIER, IDENTIFIER_RULE);
+  check.matches('database.username', d.username, POSTGRES_IDENTIFIER, IDENTIFIER_RULE);
+  check.refuse(
+    isKnown(d.username) && RESERVED_USERNAMES.includes(d.username!.toLowerCase()),
+    `\`database.username\` must not be a reserved name (${RESERVED_USERNAMES.join(', ')}), got "${d.username}".`,
+  );
+  check.integer('database.allocatedStorageGiB', d.allocatedStorageGiB, 20, 65536);
+  check.integer('database.maxAllocatedStorageGiB', d.maxAllocatedStorageGiB, 20, 65536);
+  const allocatedStorageGiB = d.allocatedStorageGiB ?? defaults['DatabaseOptions.allocatedStorageGiB'];
+  const maxDefault = defaults['DatabaseOptions.maxAllocatedStorageGiB'];
+  const maxAllocatedStorageGiB =
+    d.maxAllocatedStorageGiB ?? (isKnown(allocatedStorageGiB) ? Math.max(maxDefault, allocatedStorageGiB) : maxDefault);
+  check.refuse(
+    isKnown(allocatedStorageGiB) && isKnown(maxAllocatedStorageGiB) && maxAllocatedStorageGiB < allocatedStorageGiB,
+    `\`database.maxAllocatedStorageGiB\` must be >= \`database.allocatedStorageGiB\`, got ${maxAllocatedStorageGiB} < ${allocatedStorageGiB}.`,
+  );
+  check.wholeDays('database.backupRetention', d.backupRetention, 1, 35, ' (point-in-time recovery needs backups)');
+  check.duration('database.rotation', d.rotation?._schedule, 86400, 1000 * 86400);
+  return {
+    engineVersion: d.engineVersion ?? defaults['DatabaseOptions.engineVersion'],
+    instanceType: d.instanceType ?? defaults['DatabaseOptions.instanceType'],
+    multiAz: d.multiAz ?? defaults['DatabaseOptions.multiAz'],
+    databaseName: d.databaseName ?? defaults['DatabaseOptions.databaseName'],
+    username: d.username ?? defaults['DatabaseOptions.username'],
+    allocatedStorageGiB,
+    maxAllocatedStorageGiB,
+    backupRetention: d.backupRetention ?? defaults['DatabaseOptions.backupRetention'],
+    deletionProtection: d.deletionProtection ?? defaults['DatabaseOptions.deletionProtection'],
+    removalPolicy: d.removalPolicy ?? defaults['DatabaseOptions.removalPolicy'],
+    encryptionKey: d.encryptionKey,
+    rotation: d.rotation ?? defaults['DatabaseOptions.rotation'],
+    backupPlan: d.backupPlan ?? defaults['DatabaseOptions.backupPlan'],
+    iamAuthentication: d.iamAuthentication ?? defaults['DatabaseOptions.iamAuthentication'],
+    profile,
+  };
+}
+
+/** The parts of the database the construct exposes. */
+export interface DatabaseParts {
+  readonly instance: rds.DatabaseInstance;
+  readonly secret: secretsmanager.ISecret;
+  readonly encryptionKey: kms.IKey;
+  readonly securityGroup: ec2.SecurityGroup;
+}
+
+/** What the database needs from the other parts. */
+export interface DatabaseInputs {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  /** Subnets where a function reaches AWS APIs without a public IP; none means the VPC has no NAT. */
+  readonly privateEgressSubnets?: ec2.SubnetSelection;
+  readonly logRetention: logs.RetentionDays;
+  readonly acks: Acknowledgements;
+}
+
+/**
+ * Creates the PostgreSQL instance in the database subnets: encrypted with a KMS key, TLS enforced by its parameter
+ * group, backed up with point-in-time recovery, and reachable by nothing until `allowServiceToReachDatabase`.
+ */
+export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: DatabaseInputs): DatabaseParts {
+  const { vpc, acks } = inputs;
+  const dev = d.profile === EnvironmentProfile.DEV;
+  const engine = rds.DatabaseInstanceEngine.postgres({ version: d.engineVersion });
+  const encryptionKey = d.encryptionKey ?? createDatabaseKey(scope, d.removalPolicy, acks);
+  const securityGroup = new ec2.SecurityGroup(scope, 'DatabaseSecurityGroup', {
+    vpc,
+    description: 'PostgreSQL: admits only the web service (and the rotation function) on the database port',
+    allowAllOutbound: false,
+  });
+  const parameterGroup = new rds.ParameterGroup(scope, 'DatabaseParameters', {
+    engine,
+    description: 'TLS required for every connection',
+    parameters: { 'rds.force_ssl': '1' },
+  });
+  const secret = new rds.DatabaseSecret(scope, 'DatabaseSecret', {
+    username: d.username,
+    dbname: d.databaseName,
+    encryptionKey,
+  });
+  const instance = new rds.DatabaseInstance(scope, 'Database', {
+    engine,
+    instanceType: d.instanceType,
+    vpc,
+    vpcSubnets: inputs.subnets,
+    securityGroups: [securityGroup],
+    publiclyAccessible: false,
+    port: DATABASE_PORT,
+    multiAz: d.multiAz,
+    databaseName: d.databaseName,
+    credentials: rds.Credentials.fromSecret(secret),
+    parameterGroup,
+    storageType: rds.StorageType.GP3,
+    allocatedStorage: d.allocatedStorageGiB,
+    maxAllocatedStorage: d.maxAllocatedStorageGiB,
+    storageEncrypted: true,
+    storageEncryptionKey: encryptionKey,
+    backupRetention: d.backupRetention,
+    copyTagsToSnapshot: true,
+    deletionProtection: d.deletionProtection,
+    removalPolicy: d.removalPolicy,
+    autoMinorVersionUpgrade: true,
+    enablePerformanceInsights: true,
+    performanceInsightEncryptionKey: encryptionKey,
+    monitoringInterval: Duration.seconds(60),
+    cloudwatchLogsExports: ['postgresql', 'upgrade'],
+    cloudwatchLogsRetention: inputs.logRetention,
+    iamAuthentication: d.iamAuthentication,
+    caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
+  });
+
+  acks.acknowledge(instance, {
+    rules: ['AwsSolutions-RDS11', 'rds_instance_no_default_ports_check'],
+    reason:
+      'A non-default port is obscurity, not control: the instance is in isolated subnets, not publicly accessible, and admits only the service security group.',
+  });
+  if (dev && !d.multiAz) {
+    acks.acknowledge(instance, {
+      rules: [
+        'AwsSolutions-RDS3',
+        ...inCompliancePacks('RDSMultiAZSupport', ['NIST.800.53.R5', 'HIPAA.Security']),
+        'rds_instance_multi_az_support_check',
+      ],
+      reason: 'The dev profile is single-AZ to halve the database cost; prod is Multi-AZ.',
+    });
+  }
+  if (dev && !d.deletionProtection) {
+    acks.acknowledge(instance, {
+      rules: [
+        'AwsSolutions-RDS10',
+        ...inCompliancePacks('RDSInstanceDeletionProtectionEnabled', ['NIST.800.53.R5', 'HIPAA.Security']),
+        'rds_instance_deletion_protection_enabled_check',
+      ],
+      reason: 'The dev profile is disposable by design; prod turns deletion protection on.',
+    });
+  }
+  for (const role of instance.node.findAll().filter((c) => c instanceof iam.Role)) {
+    acks.acknowledge(role, {
+      rules: ['AwsSolutions-IAM4'],
+      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole'],
+      reason:
+        'The AWS managed policy is the documented permission set for RDS enhanced monitoring and is kept current by AWS.',
+    });
+  }
+  acknowledgeLogRetentionFunction(instance, acks);
+
+  const schedule = d.rotation._schedule;
+  if (schedule) {
+    addRotation(scope, instance, schedule, inputs);
+  } else if (dev) {
+    acks.acknowledge(secret, {
+      rules: ['AwsSolutions-SMG4', ...inCompliancePacks('SecretsManagerRotationEnabled')],
+      reason:
+        'The dev profile does not rotate the password: rotation would need a Secrets Manager endpoint (7.30 USD a month) in its VPC without NAT. Prod rotates every 30 days.',
+    });
+  }
+  if (d.backupPlan) {
+    addBackupPlan(scope, instance, encryptionKey, d.removalPolicy, acks);
+  } else if (dev) {
+    acks.acknowledge(instance, {
+      rules: [
+        'rds_instance_backup_enabled_check',
+        ...inCompliancePacks('RDSInBackupPlan', ['NIST.800.53.R5', 'HIPAA.Security']),
+      ],
+      reason:
+        'The dev profile keeps one day of automated backups and no AWS Backup plan; prod keeps 14 days and a backup plan.',
+    });
+  }
+  return { instance, secret: instance.secret!, encryptionKey, securityGroup };
+}
+
+function createDatabaseKey(scope: Construct, removalPolicy: RemovalPolicy, acks: Acknowledgements): kms.Key {
+  const key = new kms.Key(scope, 'DatabaseKey', {
+    description: 'Encrypts the database storage, its Performance Insights data and its credentials',
+    enableKeyRotation: true,
+    removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  });
+  acknowledgeKeyPolicy(acks, key);
+  return key;
+}
+
+/**
+ * The log groups RDS creates get their retention from CDK's log-retention function, one per stack. It is found
+ * through the custom resources the instance creates, not through CDK's internal id.
+ */
+function acknowledgeLogRetentionFunction(instance: rds.DatabaseInstance, acks: Acknowledgements): void {
+  const retention = instance.node
+    .findAll()
+    .find((c): c is CfnResource => c instanceof CfnResource && c.cfnResourceType === 'Custom::LogRetention');
+  if (!retention) return;
+  const fn = providerFunctionOf(retention);
+  acks.acknowledge(fn, {
+    rules: ['lambda_inside_vpc_check'],
+    reason:
+      'A CDK-owned provider function that only calls the CloudWatch Logs API to set retention; it needs no VPC access.',
+  });
+  const owner = fn.node.scope!;
+  for (const role of owner.node.findAll().filter((c) => c instanceof iam.Role)) {
+    acks.acknowledge(role, {
+      rules: ['AwsSolutions-IAM4'],
+      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      reason:
+        'CDK-owned log-retention function (sets retention on the log groups RDS creates); the managed policy only lets it write its own logs.',
+    });
+  }
+  for (const policy of owner.node.findAll().filter((c) => c instanceof iam.CfnPolicy)) {
+    acks.acknowledge(policy, {
+      rules: ['AwsSolutions-IAM5'],
+      appliesTo: ['Resource::*'],
+      reason:
+        'CDK-owned log-retention function: RDS names its log groups at deploy time, so the retention permission cannot name them.',
+    });
+    acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
+  }
+}
+
+/**
+ * Rotates the master password with the single-user strategy. The rotation function needs Secrets Manager: in
+ * subnets with egress it reaches the public endpoint; otherwise the construct adds an interface endpoint in one
+ * database subnet and runs the function there.
+ */
+function addRotation(scope: Construct, instance: rds.DatabaseInstance, schedule: Duration, inputs: DatabaseInputs) {
+  const { vpc } = inputs;
+  if (inputs.privateEgressSubnets) {
+    instance.addRotationSingleUser({ automaticallyAfter: schedule, vpcSubnets: inputs.privateEgressSubnets });
+    return;
+  }
+  const subnet = vpc.selectSubnets(inputs.subnets).subnets[0];
+  const endpoint = new ec2.InterfaceVpcEndpoint(scope, 'SecretsManagerEndpoint', {
+    vpc,
+    service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    subnets: { subnets: [subnet] },
+    privateDnsEnabled: true,
+    open: false,
+  });
+  const securityGroup = new ec2.SecurityGroup(scope, 'RotationSecurityGroup', {
+    vpc,
+    description: 'Password rotation function: reaches the database and the Secrets Manager endpoint',
+  });
+  const rotation = instance.addRotationSingleUser({
+    automaticallyAfter: schedule,
+    vpcSubnets: { subnets: [subnet] },
+    securityGroup,
+  });
+  endpoint.connections.allowDefaultPortFrom(securityGroup, 'The password rotation function');
+  rotation.node.addDependency(endpoint);
+}
+
+/** Daily and weekly AWS Backup recovery points in a vault encrypted with the database key. */
+function addBackupPlan(
+  scope: Construct,
+  instance: rds.DatabaseInstance,
+  key: kms.IKey,
+  removalPolicy: RemovalPolicy,
+  acks: Acknowledgements,
+) {
+  const vault = new backup.BackupVault(scope, 'BackupVault', {
+    encryptionKey: key,
+    removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+  });
+  const plan = new backup.BackupPlan(scope, 'BackupPlan', {
+    backupVault: vault,
+    backupPlanRules: [
+      new backup.BackupPlanRule({
+        ruleName: 'Daily',
+        scheduleExpression: events.Schedule.cron({ hour: '3', minute: '0' }),
+        deleteAfter: Duration.days(35),
+      }),
+      new backup.BackupPlanRule({
+        ruleName: 'Weekly',
+        scheduleExpression: events.Schedule.cron({ weekDay: 'SUN', hour: '4', minute: '0' }),
+        deleteAfter: Duration.days(90),
+      }),
+    ],
+  });
+  const selection = plan.addSelection('Database', {
+    resources: [backup.BackupResource.fromRdsDatabaseInstance(instance)],
+  });
+  for (const role of selection.node.findAll().filter((c) => c instanceof iam.Role)) {
+    acks.acknowledge(role, {
+      rules: ['AwsSolutions-IAM4'],
+      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup'],
+      reason: 'The AWS managed policy is the documented permission set for AWS Backup and is kept current by AWS.',
+    });
+  }
+}
+
+/** Opens the database port to the service's security group, and to nothing else. */
+export function allowServiceToReachDatabase(database: DatabaseParts, serviceSecurityGroup: ec2.ISecurityGroup): void {
+  database.instance.connections.allowFrom(serviceSecurityGroup, ec2.Port.tcp(DATABASE_PORT), 'The web service');
+}

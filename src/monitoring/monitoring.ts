@@ -1,0 +1,283 @@
+import { Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { AlarmThresholds } from './alarms-choice';
+import { createDashboard } from './dashboard';
+import { MonitoredParts, ServiceMetrics } from './metrics';
+import { instanceMemoryBytes, maxConnections } from '../database/capacity';
+import { ProfileDefaults } from '../defaults';
+import { Acknowledgements } from '../internal/acknowledge';
+import { isKnown, PropChecker } from '../internal/validation';
+import { acknowledgeKeyPolicy } from '../logging';
+import { MonitoringOptions } from '../props';
+
+/** Every threshold, with the database ones in bytes and connections. */
+export interface ResolvedThresholds {
+  readonly target5xxCount: number;
+  readonly loadBalancer5xxCount: number;
+  readonly p99LatencySeconds: number;
+  readonly unhealthyHostCount: number;
+  readonly serviceCpuPercent: number;
+  readonly serviceMemoryPercent: number;
+  readonly databaseCpuPercent: number;
+  readonly databaseFreeStorageBytes: number;
+  readonly databaseFreeableMemoryBytes: number;
+  readonly databaseConnections: number;
+}
+
+export interface ResolvedMonitoring {
+  /** Undefined when there are no alarms. */
+  readonly alarms?: {
+    readonly topic?: sns.ITopic;
+    readonly email?: string;
+    readonly thresholds: ResolvedThresholds;
+  };
+  readonly dashboard: boolean;
+  /** The capacity limits the dashboard draws. */
+  readonly capacity: { readonly minCapacity: number; readonly maxCapacity: number };
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
+
+export function resolveMonitoring(
+  check: PropChecker,
+  props: MonitoringOptions | undefined,
+  defaults: ProfileDefaults,
+  inputs: {
+    readonly databaseInstanceType: ec2.InstanceType;
+    readonly databaseStorageGiB: number;
+    readonly capacity: { readonly minCapacity: number; readonly maxCapacity: number };
+  },
+): ResolvedMonitoring {
+  const m = props ?? {};
+  const alarms = m.alarms ?? defaults['MonitoringOptions.alarms'];
+  check.matches('monitoring.alarms', alarms._email, EMAIL, 'be an e-mail address');
+  const dashboard = m.dashboard ?? defaults['MonitoringOptions.dashboard'];
+  if (!alarms._enabled) return { dashboard, capacity: inputs.capacity };
+  return {
+    alarms: {
+      topic: alarms._topic,
+      email: alarms._email,
+      thresholds: resolveThresholds(check, alarms._thresholds ?? {}, defaults, inputs),
+    },
+    dashboard,
+    capacity: inputs.capacity,
+  };
+}
+
+function resolveThresholds(
+  check: PropChecker,
+  t: AlarmThresholds,
+  defaults: ProfileDefaults,
+  inputs: { readonly databaseInstanceType: ec2.InstanceType; readonly databaseStorageGiB: number },
+): ResolvedThresholds {
+  const prop = (name: keyof AlarmThresholds) => `monitoring.alarms.thresholds.${name}`;
+  check.integer(prop('target5xxCount'), t.target5xxCount, 1, 1_000_000);
+  check.integer(prop('loadBalancer5xxCount'), t.loadBalancer5xxCount, 1, 1_000_000);
+  check.integer(prop('unhealthyHostCount'), t.unhealthyHostCount, 1, 1000);
+  for (const name of ['serviceCpuPercent', 'serviceMemoryPercent', 'databaseCpuPercent'] as const) {
+    check.integer(prop(name), t[name], 1, 100);
+  }
+  check.refuse(
+    isKnown(t.p99LatencySeconds) && !(t.p99LatencySeconds! > 0 && t.p99LatencySeconds! <= 60),
+    `\`${prop('p99LatencySeconds')}\` must be above 0 and at most 60, got ${t.p99LatencySeconds}.`,
+  );
+  check.integer(prop('databaseFreeStorageGiB'), t.databaseFreeStorageGiB, 1, 65536);
+  check.integer(prop('databaseFreeableMemoryMiB'), t.databaseFreeableMemoryMiB, 1, 4_194_304);
+  check.integer(prop('databaseConnections'), t.databaseConnections, 1, 5000);
+
+  const memory = instanceMemoryBytes(inputs.databaseInstanceType);
+  const storageGiB = isKnown(inputs.databaseStorageGiB) ? inputs.databaseStorageGiB : 20;
+  return {
+    target5xxCount: t.target5xxCount ?? defaults['AlarmThresholds.target5xxCount'],
+    loadBalancer5xxCount: t.loadBalancer5xxCount ?? defaults['AlarmThresholds.loadBalancer5xxCount'],
+    p99LatencySeconds: t.p99LatencySeconds ?? defaults['AlarmThresholds.p99LatencySeconds'],
+    unhealthyHostCount: t.unhealthyHostCount ?? defaults['AlarmThresholds.unhealthyHostCount'],
+    serviceCpuPercent: t.serviceCpuPercent ?? defaults['AlarmThresholds.serviceCpuPercent'],
+    serviceMemoryPercent: t.serviceMemoryPercent ?? defaults['AlarmThresholds.serviceMemoryPercent'],
+    databaseCpuPercent: t.databaseCpuPercent ?? defaults['AlarmThresholds.databaseCpuPercent'],
+    databaseFreeStorageBytes:
+      t.databaseFreeStorageGiB !== undefined
+        ? t.databaseFreeStorageGiB * GIB
+        : Math.round(storageGiB * defaults['Fixed.databaseFreeStorageFraction'] * GIB),
+    databaseFreeableMemoryBytes:
+      t.databaseFreeableMemoryMiB !== undefined
+        ? t.databaseFreeableMemoryMiB * MIB
+        : memory !== undefined
+          ? Math.round(memory * defaults['Fixed.databaseFreeableMemoryFraction'])
+          : defaults['Fixed.databaseFreeableMemoryFallbackMiB'] * MIB,
+    databaseConnections:
+      t.databaseConnections ??
+      (memory !== undefined
+        ? Math.floor(maxConnections(memory) * defaults['Fixed.databaseConnectionsFraction'])
+        : defaults['Fixed.databaseConnectionsFallback']),
+  };
+}
+
+export interface MonitoringParts {
+  readonly alarms: cloudwatch.Alarm[];
+  readonly alarmTopic?: sns.ITopic;
+  readonly dashboard?: cloudwatch.Dashboard;
+}
+
+/** Creates the alarms (actions to the given topic, or a new encrypted one) and the dashboard. */
+export function createMonitoring(
+  scope: Construct,
+  m: ResolvedMonitoring,
+  parts: MonitoredParts,
+  acks: Acknowledgements,
+): MonitoringParts {
+  const metrics = new ServiceMetrics(parts);
+  const prefix = Names.uniqueResourceName(scope, { maxLength: 180, separator: '-' });
+  const alarms: cloudwatch.Alarm[] = [];
+  let alarmTopic: sns.ITopic | undefined;
+  if (m.alarms) {
+    alarmTopic = m.alarms.topic ?? createAlarmTopic(scope, acks, m.alarms.email);
+    const action = new cwActions.SnsAction(alarmTopic);
+    for (const definition of alarmDefinitions(metrics, m.alarms.thresholds)) {
+      const alarm = new cloudwatch.Alarm(scope, `${definition.id}Alarm`, {
+        alarmName: `${prefix}-${definition.id}`,
+        alarmDescription: definition.description,
+        metric: definition.metric,
+        threshold: definition.threshold,
+        evaluationPeriods: definition.evaluationPeriods ?? 1,
+        comparisonOperator:
+          definition.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+      alarms.push(alarm);
+    }
+  }
+  const dashboard = m.dashboard ? createDashboard(scope, prefix, metrics, m.capacity) : undefined;
+  return { alarms, alarmTopic, dashboard };
+}
+
+interface AlarmDefinition {
+  readonly id: string;
+  readonly metric: cloudwatch.IMetric;
+  readonly threshold: number;
+  readonly description: string;
+  readonly evaluationPeriods?: number;
+  readonly comparisonOperator?: cloudwatch.ComparisonOperator;
+}
+
+/** The alarms, one line of intent each: what fires, after how long. */
+function alarmDefinitions(metrics: ServiceMetrics, t: ResolvedThresholds): AlarmDefinition[] {
+  const fiveMinutes = Duration.minutes(5);
+  const oneMinute = Duration.minutes(1);
+  const below = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD;
+  return [
+    {
+      id: 'Target5xx',
+      metric: metrics.target5xx.with({ period: fiveMinutes }),
+      threshold: t.target5xxCount,
+      description: `The service answered ${t.target5xxCount} or more 5xx responses in 5 minutes.`,
+    },
+    {
+      id: 'LoadBalancer5xx',
+      metric: metrics.loadBalancer5xx.with({ period: fiveMinutes }),
+      threshold: t.loadBalancer5xxCount,
+      description: `The load balancer itself answered ${t.loadBalancer5xxCount} or more 5xx responses in 5 minutes (no healthy target, or targets failing).`,
+    },
+    {
+      id: 'LatencyP99',
+      metric: metrics.latency('p99', fiveMinutes),
+      threshold: t.p99LatencySeconds,
+      description: `p99 target response time reached ${t.p99LatencySeconds} s over 5 minutes, three times in a row.`,
+      evaluationPeriods: 3,
+    },
+    {
+      id: 'UnhealthyHosts',
+      metric: metrics.unhealthyHosts.with({ period: oneMinute }),
+      threshold: t.unhealthyHostCount,
+      description: `${t.unhealthyHostCount} or more targets failed the load balancer health check for 5 minutes.`,
+      evaluationPeriods: 5,
+    },
+    {
+      id: 'ServiceCpu',
+      metric: metrics.serviceCpu.with({ period: fiveMinutes }),
+      threshold: t.serviceCpuPercent,
+      description: `Service CPU reached ${t.serviceCpuPercent} % for 15 minutes: auto-scaling may be at its maximum.`,
+      evaluationPeriods: 3,
+    },
+    {
+      id: 'ServiceMemory',
+      metric: metrics.serviceMemory.with({ period: fiveMinutes }),
+      threshold: t.serviceMemoryPercent,
+      description: `Service memory reached ${t.serviceMemoryPercent} % for 15 minutes.`,
+      evaluationPeriods: 3,
+    },
+    {
+      id: 'RunningBelowDesired',
+      metric: metrics.missingTasks(oneMinute),
+      threshold: 1,
+      description: 'Fewer tasks run than desired for 10 minutes: tasks fail to start or keep stopping.',
+      evaluationPeriods: 10,
+    },
+    {
+      id: 'DatabaseCpu',
+      metric: metrics.databaseCpu.with({ period: fiveMinutes }),
+      threshold: t.databaseCpuPercent,
+      description: `Database CPU reached ${t.databaseCpuPercent} % for 15 minutes.`,
+      evaluationPeriods: 3,
+    },
+    {
+      id: 'DatabaseFreeStorage',
+      metric: metrics.databaseFreeStorage.with({ period: fiveMinutes }),
+      threshold: t.databaseFreeStorageBytes,
+      description: `Free database storage fell below ${formatBytes(t.databaseFreeStorageBytes)} (storage autoscaling may be at its maximum).`,
+      comparisonOperator: below,
+    },
+    {
+      id: 'DatabaseFreeableMemory',
+      metric: metrics.databaseFreeableMemory.with({ period: fiveMinutes }),
+      threshold: t.databaseFreeableMemoryBytes,
+      description: `Freeable database memory fell below ${formatBytes(t.databaseFreeableMemoryBytes)} for 15 minutes.`,
+      comparisonOperator: below,
+      evaluationPeriods: 3,
+    },
+    {
+      id: 'DatabaseConnections',
+      metric: metrics.databaseConnections.with({ period: fiveMinutes }),
+      threshold: t.databaseConnections,
+      description: `Database connections reached ${t.databaseConnections} (80 % of the instance class's max_connections).`,
+      evaluationPeriods: 2,
+    },
+  ];
+}
+
+function formatBytes(bytes: number): string {
+  if (Token.isUnresolved(bytes)) return 'the threshold';
+  return bytes >= GIB ? `${Math.round((bytes / GIB) * 10) / 10} GiB` : `${Math.round(bytes / MIB)} MiB`;
+}
+
+/** A topic encrypted with its own key, which CloudWatch may use to publish; TLS-only. */
+function createAlarmTopic(scope: Construct, acks: Acknowledgements, email?: string): sns.Topic {
+  const key = new kms.Key(scope, 'AlarmTopicKey', {
+    description: 'Encrypts the alarm topic of the web service',
+    enableKeyRotation: true,
+  });
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+    }),
+  );
+  acknowledgeKeyPolicy(acks, key);
+  const topic = new sns.Topic(scope, 'AlarmTopic', { masterKey: key, enforceSSL: true });
+  if (email) topic.addSubscription(new subscriptions.EmailSubscription(email));
+  return topic;
+}

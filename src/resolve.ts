@@ -1,0 +1,81 @@
+import { Construct } from 'constructs';
+import { ResolvedDatabase, resolveDatabase } from './database/database';
+import { defaultsFor, DEFAULTS } from './defaults';
+import { PropChecker } from './internal/validation';
+import { ResolvedLoadBalancer, resolveLoadBalancer } from './load-balancer/load-balancer';
+import { ResolvedLogging, resolveLogging } from './logging';
+import { ResolvedMigrations, resolveMigrations } from './migration-gate/migration-gate';
+import { ResolvedMonitoring, resolveMonitoring } from './monitoring/monitoring';
+import { ResolvedNetwork, resolveNetwork } from './network';
+import { EnvironmentProfile } from './profile';
+import { FargateWebServiceWithDatabaseProps } from './props';
+import { ResolvedRepository, resolveRepository } from './repository';
+import { ResolvedScaling, resolveScaling } from './scaling';
+import { ResolvedContainer, resolveContainer } from './service/container';
+import { ResolvedService, resolveService } from './service/service';
+import { ServiceImage } from './service-image';
+
+/** Every part's slice of the props, resolved and checked. */
+export interface ResolvedParts {
+  readonly profile: EnvironmentProfile;
+  readonly image: ServiceImage;
+  readonly logging: ResolvedLogging;
+  readonly network: ResolvedNetwork;
+  readonly repository: ResolvedRepository;
+  readonly database: ResolvedDatabase;
+  readonly loadBalancer: ResolvedLoadBalancer;
+  readonly container: ResolvedContainer;
+  readonly service: ResolvedService;
+  readonly scaling: ResolvedScaling;
+  readonly migrations?: ResolvedMigrations;
+  readonly monitoring: ResolvedMonitoring;
+}
+
+/**
+ * Resolves every part before anything is built, so a failed check leaves nothing half-built. Each part resolves its
+ * own slice; what one part needs of another is passed explicitly.
+ */
+export function resolveParts(scope: Construct, props: FargateWebServiceWithDatabaseProps): ResolvedParts {
+  const check = new PropChecker(scope);
+  check.refuse(
+    !props.image,
+    '`image` is required: use ServiceImage.fromDirectory(), ServiceImage.fromRepositoryTag() or ServiceImage.fromContainerImage().',
+  );
+  props.image._validate(check);
+  const profile = props.profile ?? DEFAULTS['FargateWebServiceWithDatabaseProps.profile'];
+  check.refuse(
+    !Object.values(EnvironmentProfile).includes(profile),
+    `\`profile\` must be one of ${Object.values(EnvironmentProfile).join(', ')}, got "${profile}".`,
+  );
+  const defaults = defaultsFor(profile);
+
+  const scaling = resolveScaling(check, props.scaling, defaults);
+  const loadBalancer = resolveLoadBalancer(check, scope, props.loadBalancer, defaults, profile);
+  const container = resolveContainer(check, props.container, defaults, {
+    healthCheckPath: loadBalancer.healthCheck.path,
+  });
+  const service = resolveService(check, props.service, defaults, { profile, healthCheck: loadBalancer.healthCheck });
+  const database = resolveDatabase(check, props.database, defaults, profile);
+  const network = resolveNetwork(check, scope, props.network, defaults, {
+    multiAzDatabase: database.multiAz,
+    internetFacingLoadBalancer: loadBalancer.internetFacing,
+  });
+  return {
+    profile,
+    image: props.image,
+    logging: resolveLogging(props.logs, defaults, profile),
+    network,
+    repository: resolveRepository(check, props.repository, defaults, profile),
+    database,
+    loadBalancer,
+    container,
+    service,
+    scaling,
+    migrations: resolveMigrations(check, props.migrations, defaults, { containerEnvironment: container.environment }),
+    monitoring: resolveMonitoring(check, props.monitoring, defaults, {
+      databaseInstanceType: database.instanceType,
+      databaseStorageGiB: database.allocatedStorageGiB,
+      capacity: scaling,
+    }),
+  };
+}

@@ -1,0 +1,65 @@
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { ProfileDefaults } from './defaults';
+import { isKnown, PropChecker, Resolved } from './internal/validation';
+import { ScalingOptions } from './props';
+
+export type ResolvedScaling = Resolved<ScalingOptions, 'targetMemoryUtilizationPercent'>;
+
+export function resolveScaling(
+  check: PropChecker,
+  props: ScalingOptions | undefined,
+  defaults: ProfileDefaults,
+): ResolvedScaling {
+  const s = props ?? {};
+  check.integer('scaling.minCapacity', s.minCapacity, 1, 1000);
+  check.integer('scaling.maxCapacity', s.maxCapacity, 1, 1000);
+  const minCapacity = s.minCapacity ?? defaults['ScalingOptions.minCapacity'];
+  const maxCapacity =
+    s.maxCapacity ?? Math.max(defaults['ScalingOptions.maxCapacity'], isKnown(minCapacity) ? minCapacity : 0);
+  check.refuse(
+    isKnown(minCapacity) && isKnown(maxCapacity) && maxCapacity < minCapacity,
+    `\`scaling.maxCapacity\` must be >= \`scaling.minCapacity\`, got ${maxCapacity} < ${minCapacity}.`,
+  );
+  check.integer('scaling.targetCpuUtilizationPercent', s.targetCpuUtilizationPercent, 1, 100);
+  check.integer('scaling.targetMemoryUtilizationPercent', s.targetMemoryUtilizationPercent, 1, 100);
+  check.integer('scaling.requestsPerTarget', s.requestsPerTarget, 1, 1_000_000);
+  check.duration('scaling.scaleOutCooldown', s.scaleOutCooldown, 0, 3600);
+  check.duration('scaling.scaleInCooldown', s.scaleInCooldown, 0, 3600);
+  return {
+    minCapacity,
+    maxCapacity,
+    targetCpuUtilizationPercent:
+      s.targetCpuUtilizationPercent ?? defaults['ScalingOptions.targetCpuUtilizationPercent'],
+    targetMemoryUtilizationPercent: s.targetMemoryUtilizationPercent,
+    requestsPerTarget: s.requestsPerTarget ?? defaults['ScalingOptions.requestsPerTarget'],
+    scaleOutCooldown: s.scaleOutCooldown ?? defaults['ScalingOptions.scaleOutCooldown'],
+    scaleInCooldown: s.scaleInCooldown ?? defaults['ScalingOptions.scaleInCooldown'],
+  };
+}
+
+/** Target tracking on CPU and on requests per task (and memory, when asked for). */
+export function addScaling(
+  service: ecs.FargateService,
+  targetGroup: elbv2.ApplicationTargetGroup,
+  sc: ResolvedScaling,
+): ecs.ScalableTaskCount {
+  const scaling = service.autoScaleTaskCount({ minCapacity: sc.minCapacity, maxCapacity: sc.maxCapacity });
+  const cooldowns = { scaleOutCooldown: sc.scaleOutCooldown, scaleInCooldown: sc.scaleInCooldown };
+  scaling.scaleOnCpuUtilization('CpuScaling', {
+    targetUtilizationPercent: sc.targetCpuUtilizationPercent,
+    ...cooldowns,
+  });
+  scaling.scaleOnRequestCount('RequestScaling', {
+    requestsPerTarget: sc.requestsPerTarget,
+    targetGroup,
+    ...cooldowns,
+  });
+  if (sc.targetMemoryUtilizationPercent !== undefined) {
+    scaling.scaleOnMemoryUtilization('MemoryScaling', {
+      targetUtilizationPercent: sc.targetMemoryUtilizationPercent,
+      ...cooldowns,
+    });
+  }
+  return scaling;
+}

@@ -1,0 +1,42 @@
+/**
+ * docs/acknowledgements.md: every policy finding the construct acknowledges, rendered from the acknowledgements the
+ * construct records in the policy scenarios. Used by test/policy/packs.test.ts and scripts/docs.ts.
+ */
+import { scenario } from './policy-scenarios';
+
+const SCENARIOS = ['dev', 'prod-https', 'prod-https-gate'] as const;
+
+export function renderAcknowledgementsDoc(): string {
+  const rows = new Map<string, { scenarios: Set<string>; reason: string }>();
+  for (const name of SCENARIOS) {
+    for (const ack of scenario(name).construct.policyAcknowledgements) {
+      const resource = ack.resourcePath.replace(/^Policy-[a-z-]+\//, '').replace(/\/Resource$/, '');
+      const key = `| \`${ack.rule}\` | ${resource}${ack.appliesTo ? ` (${ack.appliesTo.join(', ')})` : ''} |`;
+      const row = rows.get(key) ?? { scenarios: new Set<string>(), reason: ack.reason };
+      row.scenarios.add(name);
+      rows.set(key, row);
+    }
+  }
+  const profileOf = (scenarios: Set<string>) =>
+    scenarios.has('dev')
+      ? scenarios.size > 1
+        ? 'both'
+        : 'dev'
+      : scenarios.has('prod-https')
+        ? 'prod'
+        : 'with `migrations`';
+  const lines = [
+    '# Policy acknowledgements',
+    '',
+    '<!-- Generated from the construct by `npx projen docs`; test/policy/packs.test.ts fails when it is stale. -->',
+    '',
+    'Each finding the construct acknowledges on purpose, attached as metadata to the one resource it concerns',
+    '(`cdk_nag.rules_to_suppress` for cdk-nag, `guard.SuppressedRules` for cfn-guard), and only in the configuration',
+    'where it applies. "profile" says where it appears: dev, prod (with HTTPS), both, or only with the migration gate.',
+    '',
+    '| rule | resource | profile | why |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const [key, row] of rows) lines.push(`${key} ${profileOf(row.scenarios)} | ${row.reason} |`);
+  return `${lines.join('\n')}\n`;
+}

@@ -33,9 +33,28 @@ const project = new awscdk.AwsCdkConstructLibrary({
     settings: { singleQuote: true, printWidth: 120, trailingComma: javascript.TrailingComma.ALL },
   },
   eslintOptions: {
-    dirs: ['src'],
-    devdirs: ['test', 'tools', 'scripts', 'integ', '.projenrc.ts'],
-    ignorePatterns: ['sample-app/', 'cdk.out/', '*.d.ts', 'node_modules/', 'lib/', 'integ/*.snapshot/'],
+    // The sample app is linted with the same rules: it is the code users copy.
+    dirs: ['src', 'sample-app/src'],
+    devdirs: [
+      'test',
+      'tools',
+      'scripts',
+      'integ',
+      '.projenrc.ts',
+      'sample-app/test',
+      'sample-app/perf',
+      'sample-app/ops',
+      'sample-app/infra',
+    ],
+    ignorePatterns: [
+      'cdk.out/',
+      '*.d.ts',
+      'node_modules/',
+      '/lib/',
+      'integ/*.snapshot/',
+      'sample-app/dist/',
+      'sample-app/jest.config.js',
+    ],
   },
 
   devDeps: [

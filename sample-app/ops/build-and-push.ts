@@ -1,5 +1,5 @@
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { OperatorError, StackOutputs } from './stack';
 
 export interface BuildPlan {
@@ -10,9 +10,16 @@ export interface BuildPlan {
 }
 
 /** Docker commands that build the image for the task's CPU architecture and push it, tagged, to the stack's repository. */
-export function planBuildAndPush(repositoryUri: string, cpuArchitecture: string, tag: string, context: string): BuildPlan {
+export function planBuildAndPush(
+  repositoryUri: string,
+  cpuArchitecture: string,
+  tag: string,
+  context: string,
+): BuildPlan {
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
-    throw new OperatorError(`--tag must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got "${tag}".`);
+    throw new OperatorError(
+      `--tag must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got "${tag}".`,
+    );
   }
   const platform = cpuArchitecture === 'ARM64' ? 'linux/arm64' : 'linux/amd64';
   const image = `${repositoryUri}:${tag}`;
@@ -29,7 +36,9 @@ export function planBuildAndPush(repositoryUri: string, cpuArchitecture: string,
 
 /** The CPU architecture of the task definition the service runs now (X86_64 when it does not say). */
 export async function serviceCpuArchitecture(ecs: ECSClient, outputs: StackOutputs): Promise<string> {
-  const services = await ecs.send(new DescribeServicesCommand({ cluster: outputs.ClusterName, services: [outputs.ServiceName] }));
+  const services = await ecs.send(
+    new DescribeServicesCommand({ cluster: outputs.ClusterName, services: [outputs.ServiceName] }),
+  );
   const taskDefinition = services.services?.[0]?.taskDefinition;
   if (!taskDefinition) throw new OperatorError(`Service ${outputs.ServiceName} has no task definition yet.`);
   const described = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition }));

@@ -116,7 +116,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const clients = io.clients();
         const outputs = await readStackOutputs(clients.cloudFormation, stackName);
         const architecture = await serviceCpuArchitecture(clients.ecs, outputs);
-        const plan = planBuildAndPush(outputs.RepositoryUri, architecture, (values.tag as string | undefined) ?? gitTag(), APP_DIR);
+        const plan = planBuildAndPush(
+          outputs.RepositoryUri,
+          architecture,
+          (values.tag as string | undefined) ?? gitTag(),
+          APP_DIR,
+        );
         const login = await registryLogin(clients.ecr);
         io.out(`building ${plan.image} for ${plan.platform}`);
         const steps = [
@@ -130,7 +135,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
             return code;
           }
         }
-        io.out(`pushed ${plan.image}; deploy it with: npm run ops -- deploy-app --profile ${profile} --tag ${plan.image.split(':').pop()}`);
+        io.out(
+          `pushed ${plan.image}; deploy it with: npm run ops -- deploy-app --profile ${profile} --tag ${plan.image.split(':').pop()}`,
+        );
         return 0;
       }
       case 'status':
@@ -145,7 +152,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         }
         const clients = io.clients();
         for (let i = 0; i < count; i++) {
-          io.out(`\x1b[2J\x1b[H${formatStatus(await collectStatus(clients, stackName))}\n\nrefresh ${i + 1}/${count} every ${interval}s (Ctrl-C stops)`);
+          io.out(
+            `\x1b[2J\x1b[H${formatStatus(await collectStatus(clients, stackName))}\n\nrefresh ${i + 1}/${count} every ${interval}s (Ctrl-C stops)`,
+          );
           if (i + 1 < count) await io.sleep(interval * 1000);
         }
         return 0;
@@ -199,5 +208,11 @@ if (require.main === module) {
       ecr: new ECRClient({}),
     }),
   };
-  main(process.argv.slice(2), io).then((code) => process.exit(code));
+  main(process.argv.slice(2), io).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`${(err as Error)?.message ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -7,7 +7,9 @@ const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_
 export function parseSince(value: string, now = Date.now()): number {
   const match = /^(\d+)([smhd])$/.exec(value.trim());
   if (!match || Number(match[1]) === 0) {
-    throw new OperatorError(`--since must be a positive number with a unit s, m, h or d (for example 15m or 2h), got "${value}".`);
+    throw new OperatorError(
+      `--since must be a positive number with a unit s, m, h or d (for example 15m or 2h), got "${value}".`,
+    );
   }
   return now - Number(match[1]) * UNITS[match[2]];
 }
@@ -31,7 +33,11 @@ export async function fetchLogs(
   do {
     const page = await logs.send(new FilterLogEventsCommand({ logGroupName, startTime, filterPattern, nextToken }));
     for (const event of page.events ?? []) {
-      lines.push({ timestamp: event.timestamp ?? 0, stream: event.logStreamName ?? '', message: (event.message ?? '').trimEnd() });
+      lines.push({
+        timestamp: event.timestamp ?? 0,
+        stream: event.logStreamName ?? '',
+        message: (event.message ?? '').trimEnd(),
+      });
     }
     nextToken = page.nextToken;
   } while (nextToken && lines.length < limit);

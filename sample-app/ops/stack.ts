@@ -30,7 +30,9 @@ export function explain(err: unknown, stackName: string): Error {
     );
   }
   if (e?.name === 'ValidationError' && /does not exist/.test(e?.message ?? '')) {
-    return new OperatorError(`Stack ${stackName} is not deployed in this account and region. Deploy it first: npm run ops -- deploy --profile <dev|prod>.`);
+    return new OperatorError(
+      `Stack ${stackName} is not deployed in this account and region. Deploy it first: npm run ops -- deploy --profile <dev|prod>.`,
+    );
   }
   if (err instanceof Error) return err;
   return new Error(String(err));
@@ -53,7 +55,9 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
   }
   const missing = REQUIRED.filter((key) => !outputs[key]);
   if (missing.length > 0) {
-    throw new OperatorError(`Stack ${stackName} (${stack.StackStatus}) lacks the outputs ${missing.join(', ')}; is it a FargateWebServiceWithDatabase stack that finished deploying?`);
+    throw new OperatorError(
+      `Stack ${stackName} (${stack.StackStatus}) lacks the outputs ${missing.join(', ')}; is it a FargateWebServiceWithDatabase stack that finished deploying?`,
+    );
   }
   return outputs as StackOutputs;
 }

@@ -15,7 +15,13 @@ export interface ServiceStatus {
   readonly stackName: string;
   readonly url: string;
   readonly service: { desired: number; running: number; pending: number; status: string };
-  readonly deployments: { status: string; rolloutState: string; taskDefinition: string; running: number; desired: number }[];
+  readonly deployments: {
+    status: string;
+    rolloutState: string;
+    taskDefinition: string;
+    running: number;
+    desired: number;
+  }[];
   readonly targets: Record<string, number>;
   readonly database: { status: string; multiAz: boolean; instanceClass: string; engineVersion: string };
 }
@@ -29,7 +35,9 @@ export async function collectStatus(clients: Clients, stackName: string): Promis
       clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: outputs.DatabaseInstanceId })),
     ]);
     const service = services.services?.[0];
-    if (!service) throw new OperatorError(`Service ${outputs.ServiceName} was not found in cluster ${outputs.ClusterName}.`);
+    if (!service) {
+      throw new OperatorError(`Service ${outputs.ServiceName} was not found in cluster ${outputs.ClusterName}.`);
+    }
     const targetGroupArn = service.loadBalancers?.[0]?.targetGroupArn;
     const health = targetGroupArn
       ? await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))
@@ -71,7 +79,10 @@ export async function collectStatus(clients: Clients, stackName: string): Promis
 
 /** Human-readable status, one fact per line. */
 export function formatStatus(s: ServiceStatus, now = new Date()): string {
-  const targets = Object.entries(s.targets).map(([state, n]) => `${n} ${state}`).join(', ') || 'none registered';
+  const targets =
+    Object.entries(s.targets)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(', ') || 'none registered';
   const lines = [
     `${s.stackName}  ${now.toISOString()}`,
     `  url          ${s.url}`,

@@ -40,10 +40,10 @@ const server = createServer((req, res) => {
         return;
       }
       pool
-        .query(`INSERT INTO users (email, name, created_at, updated_at) VALUES ($1, $2, now(), now()) RETURNING ${COLUMNS}`, [
-          String(body.email).toLowerCase(),
-          String(body.name),
-        ])
+        .query(
+          `INSERT INTO users (email, name, created_at, updated_at) VALUES ($1, $2, now(), now()) RETURNING ${COLUMNS}`,
+          [String(body.email).toLowerCase(), String(body.name)],
+        )
         .then(
           (r) => send(201, r.rows[0]),
           (err: { code?: string }) => send(err.code === '23505' ? 409 : 503, { error: 'failed' }),
@@ -55,6 +55,8 @@ const server = createServer((req, res) => {
 });
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', port: typeof address === 'object' && address ? address.port : 0 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'listening', port: typeof address === 'object' && address ? address.port : 0 })}\n`,
+  );
 });
 process.on('SIGTERM', () => server.close(() => pool.end().then(() => process.exit(0))));

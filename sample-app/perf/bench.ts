@@ -10,8 +10,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createMigratedDatabase, envFor } from '../test/support';
 import { runLoadTest } from './loadtest';
+import { createMigratedDatabase, envFor } from '../test/support';
 
 const { values } = parseArgs({
   options: {
@@ -68,10 +68,21 @@ async function main() {
   );
   await sequelize.close();
   const ids = Array.from({ length: 1000 }, (_, i) => i + 1);
-  const env = { ...envFor(db.config), LOG_LEVEL: 'info', NODE_ENV: 'production', DB_SSL: 'disable', MIGRATE_ON_START: 'false' };
+  const env = {
+    ...envFor(db.config),
+    LOG_LEVEL: 'info',
+    NODE_ENV: 'production',
+    DB_SSL: 'disable',
+    MIGRATE_ON_START: 'false',
+  };
   const logDir = mkdtempSync(path.join(tmpdir(), 'bench-'));
   const targets = {
-    baseline: await start('baseline', [process.execPath, '-r', 'ts-node/register/transpile-only', 'perf/baseline.ts'], env, logDir),
+    baseline: await start(
+      'baseline',
+      [process.execPath, '-r', 'ts-node/register/transpile-only', 'perf/baseline.ts'],
+      env,
+      logDir,
+    ),
     app: await start('app', [process.execPath, 'dist/index.js'], env, logDir),
   };
   const samples: Record<string, { rps: number[]; p99: number[] }> = {};
@@ -83,15 +94,42 @@ async function main() {
   try {
     // Warm-up: JIT, pools and caches of both.
     for (const target of Object.values(targets)) {
-      await runLoadTest({ url: target.url, connections, duration: 2, postPercent: 50, timeoutSeconds: 10, progress: false, ids });
+      await runLoadTest({
+        url: target.url,
+        connections,
+        duration: 2,
+        postPercent: 50,
+        timeoutSeconds: 10,
+        progress: false,
+        ids,
+      });
     }
     for (let round = 1; round <= rounds; round++) {
       for (const [name, target] of Object.entries(targets)) {
-        for (const [endpoint, postPercent] of [['GET /users/:id', 0], ['POST /users', 100]] as const) {
-          const r = await runLoadTest({ url: target.url, connections, duration, postPercent, timeoutSeconds: 10, progress: false, ids });
-          if (r.successRate < 100) throw new Error(`${name} ${endpoint}: ${r.successRate} % success (non-2xx ${r.non2xx}, errors ${r.errors})`);
+        for (const [endpoint, postPercent] of [
+          ['GET /users/:id', 0],
+          ['POST /users', 100],
+        ] as const) {
+          const r = await runLoadTest({
+            url: target.url,
+            connections,
+            duration,
+            postPercent,
+            timeoutSeconds: 10,
+            progress: false,
+            ids,
+          });
+          if (r.successRate < 100) {
+            throw new Error(
+              `${name} ${endpoint}: ${r.successRate} % success (non-2xx ${r.non2xx}, errors ${r.errors})`,
+            );
+          }
           record(`${name} ${endpoint}`, r.throughput, r.latencyMs.p99);
-          if (!values.json) process.stderr.write(`round ${round} ${name.padEnd(8)} ${endpoint.padEnd(15)} ${r.throughput} req/s, p99 ${r.latencyMs.p99} ms\n`);
+          if (!values.json) {
+            process.stderr.write(
+              `round ${round} ${name.padEnd(8)} ${endpoint.padEnd(15)} ${r.throughput} req/s, p99 ${r.latencyMs.p99} ms\n`,
+            );
+          }
         }
       }
     }
@@ -111,7 +149,11 @@ async function main() {
       baselineP99: median(base.p99),
       appP99: median(app.p99),
     };
-    return { ...row, rpsRatio: Math.round((row.appRps / row.baselineRps) * 100) / 100, p99Ratio: Math.round((row.appP99 / row.baselineP99) * 100) / 100 };
+    return {
+      ...row,
+      rpsRatio: Math.round((row.appRps / row.baselineRps) * 100) / 100,
+      p99Ratio: Math.round((row.appP99 / row.baselineP99) * 100) / 100,
+    };
   });
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 1024 ** 3)} GiB, Node.js ${process.version}`;
   if (values.json) {
@@ -126,7 +168,9 @@ async function main() {
     );
   }
   const get = rows[0];
-  console.log(`\ngoal GET /users/:id: app >= 0.5x baseline req/s: ${get.rpsRatio >= 0.5 ? 'met' : 'MISSED'} (${get.rpsRatio}x); p99 <= 2.5x: ${get.p99Ratio <= 2.5 ? 'met' : 'MISSED'} (${get.p99Ratio}x)`);
+  console.log(
+    `\ngoal GET /users/:id: app >= 0.5x baseline req/s: ${get.rpsRatio >= 0.5 ? 'met' : 'MISSED'} (${get.rpsRatio}x); p99 <= 2.5x: ${get.p99Ratio <= 2.5 ? 'met' : 'MISSED'} (${get.p99Ratio}x)`,
+  );
 }
 
 main().catch((err) => {

@@ -48,7 +48,13 @@ export const USAGE = `usage: npm run loadtest -- --url URL [options]
 
 A short test will not trigger auto-scaling: see the README's Performance section.`;
 
-function positiveInteger(name: string, raw: string | undefined, fallback: number | undefined, min = 1, max = 1_000_000): number | undefined {
+function positiveInteger(
+  name: string,
+  raw: string | undefined,
+  fallback: number | undefined,
+  min = 1,
+  max = 1_000_000,
+): number | undefined {
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
@@ -62,14 +68,14 @@ export function parseLoadTestArgs(argv: string[]): (LoadTestOptions & { json: bo
     ({ values } = parseArgs({
       args: argv,
       options: {
-        'url': { type: 'string' },
-        'connections': { type: 'string' },
-        'duration': { type: 'string' },
-        'amount': { type: 'string' },
+        url: { type: 'string' },
+        connections: { type: 'string' },
+        duration: { type: 'string' },
+        amount: { type: 'string' },
         'post-percent': { type: 'string' },
-        'timeout': { type: 'string' },
-        'json': { type: 'boolean' },
-        'help': { type: 'boolean' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -84,8 +90,12 @@ export function parseLoadTestArgs(argv: string[]): (LoadTestOptions & { json: bo
   } catch {
     throw new UsageError(`--url must be an http(s) URL, got "${values.url}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be an http(s) URL, got "${values.url}"`);
-  if (values.duration !== undefined && values.amount !== undefined) throw new UsageError('--duration and --amount are mutually exclusive');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--url must be an http(s) URL, got "${values.url}"`);
+  }
+  if (values.duration !== undefined && values.amount !== undefined) {
+    throw new UsageError('--duration and --amount are mutually exclusive');
+  }
   const amount = positiveInteger('amount', values.amount, undefined);
   return {
     url: url.toString().replace(/\/$/, ''),
@@ -110,7 +120,9 @@ export async function seedUsers(url: string, count = 20, tag = randomBytes(4).to
     }).catch((err: Error) => {
       throw new UsageError(`cannot reach ${url}: ${err.message}`);
     });
-    if (res.status !== 201) throw new UsageError(`POST ${url}/users answered ${res.status}, not 201; is --url the users API?`);
+    if (res.status !== 201) {
+      throw new UsageError(`POST ${url}/users answered ${res.status}, not 201; is --url the users API?`);
+    }
     ids.push(((await res.json()) as { id: number }).id);
   }
   return ids;
@@ -135,33 +147,48 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     finish = (err, result) => (err ? reject(err) : resolve(result));
   });
-  const instance = autocannon({
-    url: options.url,
-    connections: options.connections,
-    ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.duration ?? 10 }),
-    timeout: options.timeoutSeconds,
-    requests: [
-      {
-        setupRequest: (request) => {
-          if (Math.random() * 100 < options.postPercent) {
-            mix.post++;
+  const instance = autocannon(
+    {
+      url: options.url,
+      connections: options.connections,
+      ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.duration ?? 10 }),
+      timeout: options.timeoutSeconds,
+      requests: [
+        {
+          setupRequest: (request) => {
+            if (Math.random() * 100 < options.postPercent) {
+              mix.post++;
+              return {
+                ...request,
+                method: 'POST',
+                path: '/users',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ email: `lt-${runTag}-${sequence++}@loadtest.example`, name: 'Load test' }),
+              };
+            }
+            mix.get++;
             return {
               ...request,
-              method: 'POST',
-              path: '/users',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ email: `lt-${runTag}-${sequence++}@loadtest.example`, name: 'Load test' }),
+              method: 'GET',
+              path: `/users/${ids[Math.floor(Math.random() * ids.length)]}`,
+              body: undefined,
             };
-          }
-          mix.get++;
-          return { ...request, method: 'GET', path: `/users/${ids[Math.floor(Math.random() * ids.length)]}`, body: undefined };
+          },
         },
-      },
-    ],
-  }, (err, result) => finish(err, result));
-  instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+      ],
+    },
+    (err, result) => finish(err, result),
+  );
+  instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) =>
+    latencies.push(responseTime),
+  );
   if (options.progress) {
-    autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false, renderLatencyTable: false, outputStream: process.stderr });
+    autocannon.track(instance, {
+      renderProgressBar: true,
+      renderResultsTable: false,
+      renderLatencyTable: false,
+      outputStream: process.stderr,
+    });
   }
   const result = await done;
   const seconds = (Date.now() - started) / 1000;
@@ -200,7 +227,7 @@ export function formatResult(r: LoadTestResult): string {
 
 /* istanbul ignore next: process wiring */
 if (require.main === module) {
-  (async () => {
+  void (async () => {
     try {
       const parsed = parseLoadTestArgs(process.argv.slice(2));
       if (parsed === 'help') {

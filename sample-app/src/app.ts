@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import express, { Express, RequestHandler } from 'express';
 import { Logger } from 'pino';
-import { Sequelize } from 'sequelize';
+import { Database } from './db';
 import { errorHandler, notFound } from './errors';
 import { defineUser } from './models/user';
-import { addHealthRoutes } from './routes/health';
-import { addUsersRoutes } from './routes/users';
+import { healthRouter } from './routes/health';
+import { usersRouter } from './routes/users';
+import { UserReads } from './user-reads';
 
 export interface AppOptions {
-  readonly sequelize: Sequelize;
+  /** The database handles the app uses; the caller opens and closes them. */
+  readonly database: Pick<Database, 'sequelize' | 'readPool'>;
   readonly logger: Logger;
   /** Largest accepted JSON body, e.g. `16kb`. */
   readonly bodyLimit?: string;
@@ -46,16 +48,18 @@ function requestContext(logger: Logger, isDraining: () => boolean): RequestHandl
 /** Builds the Express app. It never listens: the entry (`index.ts`) or a test does. */
 export function createApp(options: AppOptions): Express {
   const isDraining = options.isDraining ?? (() => false);
-  defineUser(options.sequelize);
+  const { sequelize, readPool } = options.database;
+  const model = defineUser(sequelize);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestContext(options.logger, isDraining));
   // The body parser runs only on the routes that take a body, and the users API comes first: it is what most
-  // requests ask for, and each middleware or route a request passes costs it CPU (README, Performance).
-  addUsersRoutes(app, express.json({ limit: options.bodyLimit ?? '16kb', strict: true }));
-  addHealthRoutes(app, options.sequelize, isDraining);
+  // requests ask for, and each middleware or route a request passes costs it CPU (docs/performance.md).
+  const jsonBody = express.json({ limit: options.bodyLimit ?? '16kb', strict: true });
+  app.use('/users', usersRouter({ model, reads: new UserReads(readPool, model) }, jsonBody));
+  app.use(healthRouter(sequelize, isDraining));
   app.use(notFound);
   app.use(errorHandler(options.logger));
   return app;

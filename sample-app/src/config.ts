@@ -80,7 +80,10 @@ function loadDatabaseConfig(env: NodeJS.ProcessEnv, production: boolean): Databa
   const parts = ['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD'];
   const given = parts.filter((name) => env[name] !== undefined && env[name] !== '');
   if (given.length > 0 && env.DATABASE_URL) {
-    throw new ConfigError('DATABASE_URL', `set either DATABASE_URL or the DB_* variables, not both (got ${given.join(', ')})`);
+    throw new ConfigError(
+      'DATABASE_URL',
+      `set either DATABASE_URL or the DB_* variables, not both (got ${given.join(', ')})`,
+    );
   }
   const common = {
     ssl: oneOf(env, 'DB_SSL', ['require', 'disable'] as const, production ? 'require' : 'disable'),
@@ -100,7 +103,10 @@ function loadDatabaseConfig(env: NodeJS.ProcessEnv, production: boolean): Databa
     }
     const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
     if (!url.hostname || !name || !url.username) {
-      throw new ConfigError('DATABASE_URL', 'must name a host, a user and a database: postgres://user:password@host:5432/name');
+      throw new ConfigError(
+        'DATABASE_URL',
+        'must name a host, a user and a database: postgres://user:password@host:5432/name',
+      );
     }
     const port = url.port ? Number(url.port) : 5432;
     return {

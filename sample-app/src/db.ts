@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConnectionOptions } from 'node:tls';
-import { DatabaseError, Options, Sequelize } from 'sequelize';
+import { Pool } from 'pg';
+import { Options, Sequelize } from 'sequelize';
 import { DatabaseConfig } from './config';
 
 /** TLS options for pg: verify the server against the CA bundle the image carries (the RDS bundle in AWS). */
@@ -17,7 +18,7 @@ export function tlsOptions(config: DatabaseConfig): ConnectionOptions | false {
  * With Sequelize's defaults a hung database makes requests wait a minute or more; here they fail in about
  * `timeoutMs` and the error handler answers 503.
  */
-export function createSequelize(config: DatabaseConfig): Sequelize {
+export function createSequelize(config: DatabaseConfig, poolMax = config.poolMax): Sequelize {
   const options: Options = {
     dialect: 'postgres',
     host: config.host,
@@ -28,7 +29,7 @@ export function createSequelize(config: DatabaseConfig): Sequelize {
     logging: false,
     benchmark: false,
     pool: {
-      max: config.poolMax,
+      max: poolMax,
       min: 0,
       acquire: config.timeoutMs,
       idle: 10000,
@@ -49,41 +50,52 @@ export function createSequelize(config: DatabaseConfig): Sequelize {
   return new Sequelize(options);
 }
 
-const SQLSTATE = /^[0-9A-Z]{5}$/;
-
-/** What `queryRows` needs of a pooled pg client. */
-interface PooledClient {
-  query<R>(text: string, values: unknown[]): Promise<{ rows: R[] }>;
+/**
+ * A plain pg pool with the same bounds as Sequelize's (acquire, connect, client-side and server-side query time) and
+ * the same TLS, for the hot read path (`UserReads`).
+ */
+export function createReadPool(config: DatabaseConfig, max: number): Pool {
+  const pool = new Pool({
+    host: config.host,
+    port: config.port,
+    database: config.name,
+    user: config.user,
+    password: config.password,
+    ssl: tlsOptions(config),
+    max,
+    idleTimeoutMillis: 10000,
+    connectionTimeoutMillis: config.timeoutMs,
+    query_timeout: config.timeoutMs,
+    statement_timeout: config.timeoutMs,
+    keepAlive: true,
+    application_name: 'sample-users-api-reads',
+  });
+  // A client whose server goes away emits 'error' (while idle in the pool, or after being discarded with a hung
+  // connection); without a listener that event would end the process. Queries in flight still fail their promise.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
-/**
- * Runs one parameterised statement on a connection from Sequelize's pool and returns pg's rows as they are.
- *
- * For hot read paths. It keeps what matters of Sequelize (the pool, its bounded acquire, the connection's query
- * and statement timeouts, Sequelize's error classes) and skips its per-query work: option merging, rewriting the
- * bind parameters, hooks, the retry wrapper and a captured stack trace per query, which together cost this app
- * more CPU than the query itself (README, Performance).
- *
- * A failure without an SQLSTATE code (timeout, reset, terminated) leaves the connection in an unknown state, so it
- * is taken out of the pool instead of going back to it.
- */
-export async function queryRows<R>(sequelize: Sequelize, text: string, values: unknown[]): Promise<R[]> {
-  const manager = sequelize.connectionManager;
-  const client = (await manager.getConnection({ type: 'read' })) as PooledClient;
-  let healthy = true;
-  try {
-    return (await client.query<R>(text, values)).rows;
-  } catch (err) {
-    const original = err instanceof Error ? err : new Error(String(err));
-    const code = (original as Error & { code?: unknown }).code;
-    healthy = typeof code === 'string' && SQLSTATE.test(code);
-    throw new DatabaseError(Object.assign(original, { sql: text, parameters: values }));
-  } finally {
-    if (healthy) {
-      manager.releaseConnection(client);
-    } else {
-      // Not awaited: ending a connection to a hung server waits for an answer that may never come.
-      manager.destroyConnection(client).catch(() => undefined);
-    }
-  }
+/** The app's two handles on the database. `DB_POOL_MAX` bounds both together: the connections one task may hold. */
+export interface Database {
+  /** Models, writes, lists, readiness and migrations. */
+  readonly sequelize: Sequelize;
+  /** The hot read path's own pool. */
+  readonly readPool: Pool;
+  close(): Promise<void>;
+}
+
+/** Splits `config.poolMax` between Sequelize (the larger half) and the read pool; each gets at least one. */
+export function openDatabase(config: DatabaseConfig): Database {
+  const readMax = Math.max(1, Math.floor(config.poolMax / 2));
+  const sequelize = createSequelize(config, Math.max(1, config.poolMax - readMax));
+  const readPool = createReadPool(config, readMax);
+  return {
+    sequelize,
+    readPool,
+    async close() {
+      await Promise.allSettled([sequelize.close(), readPool.end()]);
+    },
+  };
 }

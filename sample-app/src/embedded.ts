@@ -44,14 +44,18 @@ function acquireLock(dataDir: string): string {
 }
 
 /**
- * Starts PGlite on `dataDir` and serves it on 127.0.0.1. It is one session: callers use a pool of one connection.
+ * Starts PGlite on `dataDir` and serves it on 127.0.0.1. It is one session: the app's two pools get one connection
+ * each (`poolMax: 2`), and the server runs their queries one at a time.
  * The packages are development dependencies, so the production image does not carry them.
  */
 export async function startEmbeddedDatabase(dataDir: string, port = 0): Promise<EmbeddedDatabase> {
   let pglite: typeof import('@electric-sql/pglite');
   let socket: typeof import('@electric-sql/pglite-socket');
   try {
+    // Development dependencies on purpose: the production image must not carry an embedded database.
+    // eslint-disable-next-line import/no-extraneous-dependencies
     pglite = await import('@electric-sql/pglite');
+    // eslint-disable-next-line import/no-extraneous-dependencies
     socket = await import('@electric-sql/pglite-socket');
   } catch {
     throw new EmbeddedDatabaseError(
@@ -62,7 +66,8 @@ export async function startEmbeddedDatabase(dataDir: string, port = 0): Promise<
   const lockFile = acquireLock(dataDir);
   try {
     const db = await pglite.PGlite.create(path.join(dataDir, 'pgdata'));
-    const server = new socket.PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 1 });
+    // Two connections (Sequelize's and the read pool's) share PGlite's one session; the server queues their queries.
+    const server = new socket.PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 2 });
     await server.start();
     const actualPort = Number(server.getServerConn().split(':').pop());
     return {
@@ -74,7 +79,7 @@ export async function startEmbeddedDatabase(dataDir: string, port = 0): Promise<
         user: 'postgres',
         password: 'postgres',
         ssl: 'disable',
-        poolMax: 1,
+        poolMax: 2,
         timeoutMs: 5000,
       },
       async stop() {

@@ -1,12 +1,6 @@
 import { ErrorRequestHandler, RequestHandler } from 'express';
 import { Logger } from 'pino';
-import {
-  ConnectionError,
-  DatabaseError,
-  TimeoutError,
-  UniqueConstraintError,
-  ValidationError,
-} from 'sequelize';
+import { ConnectionError, DatabaseError, TimeoutError, UniqueConstraintError, ValidationError } from 'sequelize';
 
 /** An error with the HTTP status, stable code and (when there is one) the offending field to answer with. */
 export class HttpError extends Error {

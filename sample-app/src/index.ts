@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { createApp } from './app';
 import { ConfigError, DatabaseConfig, loadConfig } from './config';
-import { createSequelize } from './db';
+import { openDatabase } from './db';
 import { EmbeddedDatabase, EmbeddedDatabaseError, startEmbeddedDatabase } from './embedded';
 import { createLogger, flushLogs } from './logger';
 import { migrateWithLock, migrateWithoutLock } from './migrator';
@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   let database: DatabaseConfig | undefined = config.database;
   if (!database) {
     if (process.env.NODE_ENV === 'production') {
-      throw new ConfigError('DB_HOST', 'is required in production (or DATABASE_URL); the embedded database is for local use');
+      throw new ConfigError(
+        'DB_HOST',
+        'is required in production (or DATABASE_URL); the embedded database is for local use',
+      );
     }
     const dataDir = path.resolve(process.env.EMBEDDED_DATA_DIR || '.data');
     embedded = await startEmbeddedDatabase(dataDir);
@@ -27,7 +30,8 @@ async function main(): Promise<void> {
     );
   }
 
-  const sequelize = createSequelize(database);
+  const db = openDatabase(database);
+  const { sequelize } = db;
   try {
     await sequelize.authenticate();
     if (config.migrateOnStart) {
@@ -35,13 +39,13 @@ async function main(): Promise<void> {
       logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database schema up to date');
     }
   } catch (err) {
-    await sequelize.close().catch(() => undefined);
+    await db.close();
     await embedded?.stop().catch(() => undefined);
     throw err;
   }
 
   const state = { draining: false };
-  const app = createApp({ sequelize, logger, bodyLimit: config.bodyLimit, isDraining: () => state.draining });
+  const app = createApp({ database: db, logger, bodyLimit: config.bodyLimit, isDraining: () => state.draining });
   const server = app.listen(config.port, (error?: Error) => {
     if (error) {
       logger.fatal({ err: error }, 'could not listen');
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
       state.draining = true;
     },
     release: async () => {
-      await sequelize.close();
+      await db.close();
       await embedded?.stop();
     },
     exit: (code) => {

@@ -1,51 +1,55 @@
-import { ConfigError, loadConfig } from './config';
+import { Umzug, UmzugCLI } from 'umzug';
+import { ConfigError, DatabaseConfig, loadConfig } from './config';
 import { createSequelize } from './db';
-import { createMigrator, migrateWithLock } from './migrator';
+import { createLogger, flushLogs } from './logger';
+import { createMigrator, withMigrationLock } from './migrator';
 
-const USAGE = `usage: npm run migrate -- <command>
+/**
+ * One-off migration commands, e.g. the construct's migration gate (`node dist/migrate-cli.js up`): Umzug's own CLI
+ * (`up`, `down`, `pending`, `executed`, each with `--help`), run while holding the same advisory lock as the
+ * replicas' migrate-at-start, so no two migration commands ever run at once.
+ *
+ * Reads the database from DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD or DATABASE_URL.
+ */
+/** Where `--help` points Sequelize: it never connects to print help. */
+const NO_DATABASE: DatabaseConfig = {
+  host: '127.0.0.1',
+  port: 5432,
+  name: 'none',
+  user: 'none',
+  password: '',
+  ssl: 'disable',
+  poolMax: 1,
+  timeoutMs: 1000,
+};
 
-  up       apply pending migrations (under the advisory lock replicas share)
-  down     revert the last applied migration
-  status   list applied and pending migrations
-
-Reads the database from DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD or DATABASE_URL.`;
-
-/** One-off migration command, e.g. as an ECS task with a command override. */
-async function main(command: string | undefined): Promise<number> {
-  if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (command !== 'up' && command !== 'down' && command !== 'status') {
-    process.stderr.write(`unknown command "${command ?? ''}"\n${USAGE}\n`);
-    return 2;
-  }
+async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
-  if (!config.database) {
-    throw new ConfigError('DB_HOST', 'is required (or DATABASE_URL) to run migrations');
-  }
-  const sequelize = createSequelize({ ...config.database, timeoutMs: Math.max(config.database.timeoutMs, 30000) });
+  const wantsHelp = argv.length === 0 || argv.some((arg) => arg === '-h' || arg === '--help');
+  const database = config.database ?? (wantsHelp ? NO_DATABASE : undefined);
+  if (!database) throw new ConfigError('DB_HOST', 'is required (or DATABASE_URL) to run migrations');
+  // One connection, and room for statements longer than a request's bound.
+  const sequelize = createSequelize({ ...database, timeoutMs: Math.max(database.timeoutMs, 30000) }, 1);
+  const migrator = createMigrator(sequelize, createLogger(config.logLevel));
+  const cli = () =>
+    // UmzugCLI is typed for Umzug<object>; Umzug's own runAsCLI hands itself over the same way.
+    new UmzugCLI(migrator as unknown as Umzug<object>, {
+      toolFileName: 'npm run migrate --',
+      toolDescription: 'Database migrations of the users API, run under the advisory lock the replicas share.',
+    }).execute(argv);
   try {
-    if (command === 'up') {
-      const applied = await migrateWithLock(sequelize, config.database);
-      process.stdout.write(`${JSON.stringify({ command, applied })}\n`);
-    } else if (command === 'down') {
-      const reverted = await createMigrator(sequelize).down();
-      process.stdout.write(`${JSON.stringify({ command, reverted: reverted.map((m) => m.name) })}\n`);
-    } else {
-      const migrator = createMigrator(sequelize);
-      const executed = (await migrator.executed()).map((m) => m.name);
-      const pending = (await migrator.pending()).map((m) => m.name);
-      process.stdout.write(`${JSON.stringify({ command, executed, pending })}\n`);
-    }
-    return 0;
+    const ok = wantsHelp ? await cli() : await withMigrationLock(database, cli);
+    return ok ? 0 : 1;
   } finally {
     await sequelize.close();
   }
 }
 
-main(process.argv[2]).then(
-  (code) => process.exit(code),
+main(process.argv.slice(2)).then(
+  (code) => {
+    flushLogs();
+    process.exit(code);
+  },
   (err: unknown) => {
     process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: (err as Error)?.message ?? String(err) })}\n`);
     process.exit(1);

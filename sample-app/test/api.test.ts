@@ -1,20 +1,20 @@
 import { Express } from 'express';
-import { Sequelize } from 'sequelize';
 import request from 'supertest';
-import { createApp } from '../src/app';
 import { createMigratedDatabase, query, silentLogger, TestDatabase } from './support';
+import { createApp } from '../src/app';
+import { Database } from '../src/db';
 
 let db: TestDatabase;
-let sequelize: Sequelize;
+let database: Database;
 let app: Express;
 
 beforeAll(async () => {
-  ({ db, sequelize } = await createMigratedDatabase());
-  app = createApp({ sequelize, logger: silentLogger, bodyLimit: '1kb' });
+  ({ db, database } = await createMigratedDatabase());
+  app = createApp({ database, logger: silentLogger, bodyLimit: '1kb' });
 });
 
 afterAll(async () => {
-  await sequelize?.close();
+  await database?.close();
   await db?.drop();
 });
 
@@ -23,7 +23,10 @@ beforeEach(async () => {
 });
 
 const userCount = async () => Number((await query(db.config, 'SELECT count(*) AS n FROM users'))[0].n);
-const create = (body: unknown) => request(app).post('/users').send(body as object);
+const create = (body: unknown) =>
+  request(app)
+    .post('/users')
+    .send(body as object);
 
 describe('health and readiness', () => {
   test('GET /health answers ok', async () => {

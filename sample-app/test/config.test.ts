@@ -30,7 +30,14 @@ describe('configuration', () => {
 
   test('reads DATABASE_URL with encoded credentials', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://me:p%40ss@localhost:6543/shop' });
-    expect(config.database).toMatchObject({ host: 'localhost', port: 6543, name: 'shop', user: 'me', password: 'p@ss', ssl: 'disable' });
+    expect(config.database).toMatchObject({
+      host: 'localhost',
+      port: 6543,
+      name: 'shop',
+      user: 'me',
+      password: 'p@ss',
+      ssl: 'disable',
+    });
   });
 
   test.each([
@@ -38,10 +45,16 @@ describe('configuration', () => {
     [{ PORT: '70000' }, 'PORT: must be an integer from 0 to 65535, got "70000"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [{ DB_HOST: 'h' }, 'DB_PORT: is required when any DB_* variable is set (missing: DB_PORT, DB_NAME, DB_USER)'],
-    [{ DB_HOST: 'h', DB_PORT: 'x', DB_NAME: 'n', DB_USER: 'u' }, 'DB_PORT: must be an integer from 1 to 65535, got "x"'],
+    [
+      { DB_HOST: 'h', DB_PORT: 'x', DB_NAME: 'n', DB_USER: 'u' },
+      'DB_PORT: must be an integer from 1 to 65535, got "x"',
+    ],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL: must be a URL such as postgres://user:password@host:5432/name'],
     [{ DATABASE_URL: 'mysql://u@h/db' }, 'DATABASE_URL: must use the postgres:// scheme, got "mysql://"'],
-    [{ DATABASE_URL: 'postgres://u@h/db', DB_HOST: 'h' }, 'DATABASE_URL: set either DATABASE_URL or the DB_* variables, not both (got DB_HOST)'],
+    [
+      { DATABASE_URL: 'postgres://u@h/db', DB_HOST: 'h' },
+      'DATABASE_URL: set either DATABASE_URL or the DB_* variables, not both (got DB_HOST)',
+    ],
     [{ DATABASE_URL: 'postgres://u@h/db', DB_SSL: 'maybe' }, 'DB_SSL: must be one of require, disable, got "maybe"'],
     [{ DB_POOL_MAX: '0' }, 'DB_POOL_MAX: must be an integer from 1 to 100, got "0"'],
     [{ DB_TIMEOUT_MS: '10' }, 'DB_TIMEOUT_MS: must be an integer from 100 to 60000, got "10"'],

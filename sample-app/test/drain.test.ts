@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { handleShutdownSignals } from '../src/server';
 import { silentLogger } from './support';
+import { handleShutdownSignals } from '../src/server';
 
 /**
  * The drain, without the app: a request still running at SIGTERM must finish, an idle keep-alive connection must be

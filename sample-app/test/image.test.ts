@@ -4,7 +4,9 @@ import * as path from 'node:path';
 // No Docker engine runs here, so the image's rules are pinned on the Dockerfile and the package manifest.
 const root = path.join(__dirname, '..');
 const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
-const dockerignore = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+const dockerignore = readFileSync(path.join(root, '.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim());
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
@@ -16,7 +18,9 @@ describe('production image', () => {
 
   test('carries production dependencies only: the embedded database is a development dependency', () => {
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
-    expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(['@electric-sql/pglite', '@electric-sql/pglite-socket']));
+    expect(Object.keys(pkg.devDependencies)).toEqual(
+      expect.arrayContaining(['@electric-sql/pglite', '@electric-sql/pglite-socket']),
+    );
     expect(Object.keys(pkg.dependencies)).not.toContain('@electric-sql/pglite');
   });
 

@@ -1,31 +1,38 @@
-import { AddressInfo } from 'node:net';
 import { Server } from 'node:http';
-import { Sequelize } from 'sequelize';
-import { createApp } from '../src/app';
-import { formatResult, parseLoadTestArgs, runLoadTest, seedUsers, UsageError } from '../perf/loadtest';
+import { AddressInfo } from 'node:net';
 import { createMigratedDatabase, query, silentLogger, TestDatabase } from './support';
+import { formatResult, parseLoadTestArgs, runLoadTest, seedUsers, UsageError } from '../perf/loadtest';
+import { createApp } from '../src/app';
+import { Database } from '../src/db';
 
 let db: TestDatabase;
-let sequelize: Sequelize;
+let database: Database;
 let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  ({ db, sequelize } = await createMigratedDatabase());
-  server = createApp({ sequelize, logger: silentLogger }).listen(0);
+  ({ db, database } = await createMigratedDatabase());
+  server = createApp({ database, logger: silentLogger }).listen(0);
   await new Promise((r) => server.once('listening', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
   await new Promise((r) => server.close(r));
-  await sequelize.close();
+  await database.close();
   await db.drop();
 });
 
 describe('loadtest', () => {
   test('sends the GET/POST mix to a real app and reports throughput, percentiles and success', async () => {
-    const result = await runLoadTest({ url, connections: 5, amount: 200, postPercent: 25, timeoutSeconds: 10, progress: false });
+    const result = await runLoadTest({
+      url,
+      connections: 5,
+      amount: 200,
+      postPercent: 25,
+      timeoutSeconds: 10,
+      progress: false,
+    });
     expect(result.requests).toBe(200);
     expect(result.mix.get + result.mix.post).toBe(200);
     expect(result.mix.post).toBeGreaterThan(20);
@@ -39,7 +46,9 @@ describe('loadtest', () => {
     expect(p99).toBeLessThanOrEqual(max);
     expect(average).toBeGreaterThan(0);
     // durationSeconds is rounded to 10 ms for display; throughput uses the exact time.
-    expect(Math.abs(result.throughput - result.requests / result.durationSeconds) / result.throughput).toBeLessThan(0.02);
+    expect(Math.abs(result.throughput - result.requests / result.durationSeconds) / result.throughput).toBeLessThan(
+      0.02,
+    );
     // The POSTs really created users: 20 seeded plus one per POST.
     const [{ n }] = await query(db.config, 'SELECT count(*)::int AS n FROM users');
     expect(n).toBe(20 + result.mix.post);
@@ -47,13 +56,23 @@ describe('loadtest', () => {
   });
 
   test('counts failures: a missing user is a non-2xx answer, not a success', async () => {
-    const result = await runLoadTest({ url, connections: 2, amount: 20, postPercent: 0, timeoutSeconds: 5, progress: false, ids: [999999] });
+    const result = await runLoadTest({
+      url,
+      connections: 2,
+      amount: 20,
+      postPercent: 0,
+      timeoutSeconds: 5,
+      progress: false,
+      ids: [999999],
+    });
     expect(result.non2xx).toBe(20);
     expect(result.successRate).toBe(0);
   });
 
   test('seeding a URL that is not the users API fails clearly', async () => {
-    await expect(seedUsers(`${url}/nope`, 1)).rejects.toThrow(`POST ${url}/nope/users answered 404, not 201; is --url the users API?`);
+    await expect(seedUsers(`${url}/nope`, 1)).rejects.toThrow(
+      `POST ${url}/nope/users answered 404, not 201; is --url the users API?`,
+    );
   });
 
   test.each([

@@ -76,8 +76,20 @@ function deployedStack() {
         taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:8',
         loadBalancers: [{ targetGroupArn: TG }],
         deployments: [
-          { status: 'PRIMARY', rolloutState: 'IN_PROGRESS', taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:8', runningCount: 1, desiredCount: 2 },
-          { status: 'ACTIVE', rolloutState: 'COMPLETED', taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:7', runningCount: 0, desiredCount: 0 },
+          {
+            status: 'PRIMARY',
+            rolloutState: 'IN_PROGRESS',
+            taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:8',
+            runningCount: 1,
+            desiredCount: 2,
+          },
+          {
+            status: 'ACTIVE',
+            rolloutState: 'COMPLETED',
+            taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:7',
+            runningCount: 0,
+            desiredCount: 0,
+          },
         ],
       },
     ],
@@ -86,7 +98,9 @@ function deployedStack() {
     TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }, { TargetHealth: { State: 'initial' } }],
   });
   rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'usersapi-dev-db' }).resolves({
-    DBInstances: [{ DBInstanceStatus: 'available', MultiAZ: false, DBInstanceClass: 'db.t4g.micro', EngineVersion: '17.6' }],
+    DBInstances: [
+      { DBInstanceStatus: 'available', MultiAZ: false, DBInstanceClass: 'db.t4g.micro', EngineVersion: '17.6' },
+    ],
   });
 }
 
@@ -110,7 +124,9 @@ describe('ops status', () => {
   });
 
   test('a stack that is not deployed gives a clear error and exit 1', async () => {
-    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id UsersApi-prod does not exist'), { name: 'ValidationError' }));
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(Object.assign(new Error('Stack with id UsersApi-prod does not exist'), { name: 'ValidationError' }));
     const io = fakeIo();
     expect(await main(['status', '--profile', 'prod'], io)).toBe(1);
     expect(io.stderr.join('')).toBe(
@@ -119,7 +135,11 @@ describe('ops status', () => {
   });
 
   test('missing credentials give a clear error and exit 1', async () => {
-    cfn.on(DescribeStacksCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      );
     const io = fakeIo();
     expect(await main(['status'], io)).toBe(1);
     expect(io.stderr.join('')).toMatch(/^No AWS credentials found\. Set AWS_PROFILE/);
@@ -140,11 +160,17 @@ describe('ops logs', () => {
     deployedStack();
     logs
       .on(FilterLogEventsCommand)
-      .resolvesOnce({ events: [{ timestamp: 2000, logStreamName: 'app/App/abc', message: '{"msg":"second"}\n' }], nextToken: 'n1' })
+      .resolvesOnce({
+        events: [{ timestamp: 2000, logStreamName: 'app/App/abc', message: '{"msg":"second"}\n' }],
+        nextToken: 'n1',
+      })
       .resolvesOnce({ events: [{ timestamp: 1000, logStreamName: 'app/App/abc', message: '{"msg":"first"}' }] });
     const io = fakeIo();
     expect(await main(['logs', '--since', '1h', '--filter', 'msg'], io)).toBe(0);
-    expect(io.stdout).toEqual(['1970-01-01T00:00:01.000Z abc {"msg":"first"}', '1970-01-01T00:00:02.000Z abc {"msg":"second"}']);
+    expect(io.stdout).toEqual([
+      '1970-01-01T00:00:01.000Z abc {"msg":"first"}',
+      '1970-01-01T00:00:02.000Z abc {"msg":"second"}',
+    ]);
     const first = logs.commandCalls(FilterLogEventsCommand)[0].args[0].input;
     expect(first).toMatchObject({ logGroupName: 'UsersApi-dev-ApiLogGroup', filterPattern: 'msg' });
     expect(Date.now() - first.startTime!).toBeGreaterThanOrEqual(3_600_000);
@@ -155,7 +181,9 @@ describe('ops logs', () => {
     deployedStack();
     const io = fakeIo();
     expect(await main(['logs', '--since', since], io)).toBe(1);
-    expect(io.stderr.join('')).toContain(`--since must be a positive number with a unit s, m, h or d (for example 15m or 2h), got "${since}".`);
+    expect(io.stderr.join('')).toContain(
+      `--since must be a positive number with a unit s, m, h or d (for example 15m or 2h), got "${since}".`,
+    );
   });
 
   test('parseSince understands s, m, h and d', () => {
@@ -168,8 +196,12 @@ describe('ops logs', () => {
 describe('ops build-and-push', () => {
   test('builds for the task architecture, logs in to the registry, pushes the tag, and says how to deploy it', async () => {
     deployedStack();
-    ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { runtimePlatform: { cpuArchitecture: 'ARM64' } } });
-    ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:secret-token').toString('base64') }] });
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .resolves({ taskDefinition: { runtimePlatform: { cpuArchitecture: 'ARM64' } } });
+    ecr
+      .on(GetAuthorizationTokenCommand)
+      .resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:secret-token').toString('base64') }] });
     const io = fakeIo();
     expect(await main(['build-and-push', '--tag', 'abc123'], io)).toBe(0);
     const image = '123456789012.dkr.ecr.us-east-1.amazonaws.com/usersapi-dev:abc123';
@@ -185,7 +217,9 @@ describe('ops build-and-push', () => {
   test('a failed docker step stops the command with its exit code', async () => {
     deployedStack();
     ecs.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: {} });
-    ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:t').toString('base64') }] });
+    ecr
+      .on(GetAuthorizationTokenCommand)
+      .resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:t').toString('base64') }] });
     const io = fakeIo();
     io.run = (command: string[]) => (command[1] === 'build' ? 17 : 0);
     expect(await main(['build-and-push', '--tag', 'x1'], io)).toBe(17);
@@ -201,12 +235,15 @@ describe('ops build-and-push', () => {
 });
 
 describe('ops CLI', () => {
-  test.each(['deploy', 'destroy', 'build-and-push', 'deploy-app', 'status', 'live', 'logs'])('%s --help prints its usage and exits 0', async (command) => {
-    const io = fakeIo();
-    expect(await main([command, '--help'], io)).toBe(0);
-    expect(io.stdout.join('')).toContain(`usage: npm run ops -- ${command}`);
-    expect(io.commands).toEqual([]);
-  });
+  test.each(['deploy', 'destroy', 'build-and-push', 'deploy-app', 'status', 'live', 'logs'])(
+    '%s --help prints its usage and exits 0',
+    async (command) => {
+      const io = fakeIo();
+      expect(await main([command, '--help'], io)).toBe(0);
+      expect(io.stdout.join('')).toContain(`usage: npm run ops -- ${command}`);
+      expect(io.commands).toEqual([]);
+    },
+  );
 
   test('an unknown command or option exits 2 with the usage', async () => {
     const io = fakeIo();

@@ -1,8 +1,8 @@
 import { Express } from 'express';
 import request from 'supertest';
+import { createProxiedDatabase, FaultyProxy, ProxiedDatabase, silentLogger } from './support';
 import { createApp } from '../src/app';
 import { migrateWithLock } from '../src/migrator';
-import { createProxiedDatabase, FaultyProxy, ProxiedDatabase, silentLogger } from './support';
 
 let proxied: ProxiedDatabase;
 let proxy: FaultyProxy;
@@ -12,7 +12,7 @@ beforeAll(async () => {
   proxied = await createProxiedDatabase({ timeoutMs: 2000 });
   proxy = proxied.proxy;
   await migrateWithLock(proxied.sequelize, proxied.config);
-  app = createApp({ sequelize: proxied.sequelize, logger: silentLogger });
+  app = createApp({ database: proxied.database, logger: silentLogger });
   await request(app).post('/users').send({ email: 'steady@example.com', name: 'Steady' }).expect(201);
 });
 

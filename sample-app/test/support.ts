@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import pino from 'pino';
 import { Sequelize } from 'sequelize';
 import { DatabaseConfig } from '../src/config';
-import { createSequelize } from '../src/db';
+import { Database, openDatabase } from '../src/db';
 import { migrateWithLock } from '../src/migrator';
 
 /** The PostgreSQL server the tests use: trust auth on 127.0.0.1:5432 unless TEST_PG_URL says otherwise. */
@@ -60,12 +60,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** A new test database with the migrations applied, and a Sequelize instance on it (close it before `drop()`). */
-export async function createMigratedDatabase(): Promise<{ db: TestDatabase; sequelize: Sequelize }> {
+/** A new test database with the migrations applied, and the app's handles on it (close them before `drop()`). */
+export async function createMigratedDatabase(): Promise<{
+  db: TestDatabase;
+  database: Database;
+  sequelize: Sequelize;
+}> {
   const db = await createTestDatabase();
-  const sequelize = createSequelize(db.config);
-  await migrateWithLock(sequelize, db.config);
-  return { db, sequelize };
+  const database = openDatabase(db.config);
+  await migrateWithLock(database.sequelize, db.config);
+  return { db, database, sequelize: database.sequelize };
 }
 
 /** A test database reached through a `FaultyProxy`, and a Sequelize instance on the proxy; `close()` undoes all three. */
@@ -73,6 +77,8 @@ export interface ProxiedDatabase {
   readonly db: TestDatabase;
   readonly proxy: FaultyProxy;
   readonly config: DatabaseConfig;
+  /** The app's handles, through the proxy. */
+  readonly database: Database;
   readonly sequelize: Sequelize;
   close(): Promise<void>;
 }
@@ -82,14 +88,15 @@ export async function createProxiedDatabase(overrides: Partial<DatabaseConfig> =
   const proxy = new FaultyProxy(db.config.host, db.config.port);
   await proxy.start();
   const config = { ...db.config, ...overrides, port: proxy.port };
-  const sequelize = createSequelize(config);
+  const database = openDatabase(config);
   return {
     db,
     proxy,
     config,
-    sequelize,
+    database,
+    sequelize: database.sequelize,
     close: async () => {
-      await sequelize.close();
+      await database.close();
       await proxy.stop();
       await db.drop();
     },
@@ -98,7 +105,13 @@ export async function createProxiedDatabase(overrides: Partial<DatabaseConfig> =
 
 /** Runs SQL on a test database. */
 export async function query<T = any>(config: DatabaseConfig, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ host: config.host, port: config.port, database: config.name, user: config.user, password: config.password });
+  const client = new Client({
+    host: config.host,
+    port: config.port,
+    database: config.name,
+    user: config.user,
+    password: config.password,
+  });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows as T[];
@@ -180,7 +193,11 @@ export interface RunningApp {
 }
 
 /** Starts the compiled entry (`dist/index.js`) and waits until it logs that it listens. */
-export async function startApp(env: NodeJS.ProcessEnv, cwd = path.join(__dirname, '..'), timeoutMs = 30000): Promise<RunningApp> {
+export async function startApp(
+  env: NodeJS.ProcessEnv,
+  cwd = path.join(__dirname, '..'),
+  timeoutMs = 30000,
+): Promise<RunningApp> {
   const child = spawn(process.execPath, [path.join(DIST, 'index.js')], {
     cwd,
     env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },

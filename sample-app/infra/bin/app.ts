@@ -13,7 +13,8 @@
 import * as path from 'path';
 import { App, Aspects, Stack } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+// Installed from the packed tarball into a fresh folder by scripts/consumer-synth.sh, as a user installs it.
+/* eslint-disable import/no-unresolved */
 import {
   Alarms,
   EnvironmentProfile,
@@ -21,6 +22,8 @@ import {
   Https,
   ServiceImage,
 } from 'cdk-fargate-web-service-with-database';
+/* eslint-enable import/no-unresolved */
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 
 const app = new App();
 const context = (key: string): string | undefined => app.node.tryGetContext(key) ?? undefined;
@@ -61,7 +64,12 @@ for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
 }
 
 if (context('nag') === 'true') {
-  for (const pack of [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()]) {
+  for (const pack of [
+    new AwsSolutionsChecks(),
+    new NIST80053R5Checks(),
+    new HIPAASecurityChecks(),
+    new PCIDSS321Checks(),
+  ]) {
     Aspects.of(app).add(pack);
   }
 }

@@ -1,4 +1,4 @@
-import { IRouter } from 'express';
+import { Router } from 'express';
 import { Sequelize } from 'sequelize';
 import { isDatabaseUnavailable } from '../errors';
 
@@ -6,11 +6,12 @@ import { isDatabaseUnavailable } from '../errors';
  * `/health` is liveness: it never touches the database, so a database outage does not make the load balancer
  * replace every task. `/ready` is readiness: it answers 503 while the database is unreachable or the process drains.
  */
-export function addHealthRoutes(app: IRouter, sequelize: Sequelize, isDraining: () => boolean): void {
-  app.get('/health', (_req, res) => {
+export function healthRouter(sequelize: Sequelize, isDraining: () => boolean): Router {
+  const router = Router();
+  router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/ready', async (_req, res) => {
+  router.get('/ready', async (_req, res) => {
     if (isDraining()) {
       res.status(503).json({ status: 'draining' });
       return;
@@ -21,7 +22,11 @@ export function addHealthRoutes(app: IRouter, sequelize: Sequelize, isDraining: 
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       res.setHeader('Retry-After', '2');
-      res.status(503).json({ status: 'unavailable', error: { code: 'database_unavailable', message: 'the database is not reachable' } });
+      res.status(503).json({
+        status: 'unavailable',
+        error: { code: 'database_unavailable', message: 'the database is not reachable' },
+      });
     }
   });
+  return router;
 }

@@ -1,10 +1,7 @@
-import { IRouter, Request, RequestHandler } from 'express';
-import { queryRows } from '../db';
+import { Request, RequestHandler, Router } from 'express';
 import { HttpError, methodNotAllowed, validationError } from '../errors';
 import { EMAIL_MAX, NAME_MAX, User } from '../models/user';
-import { sendJson } from '../respond';
-
-const SELECT_BY_ID = 'SELECT id, email, name, created_at AS "createdAt", updated_at AS "updatedAt" FROM users WHERE id = $1';
+import { UserReads } from '../user-reads';
 const LIMIT_DEFAULT = 20;
 const LIMIT_MAX = 100;
 const OFFSET_MAX = 1_000_000;
@@ -69,40 +66,44 @@ function parseUserBody(req: Request, partial: boolean): UserInput {
   return result;
 }
 
-async function findUser(id: number): Promise<User> {
-  const user = await User.findByPk(id);
-  if (!user) throw new HttpError(404, 'not_found', 'user not found', 'id');
-  return user;
+const notFound = () => new HttpError(404, 'not_found', 'user not found', 'id');
+
+/** What the users API works with: the model for writes and lists, and the hot read path. */
+export interface UsersStore {
+  readonly model: typeof User;
+  readonly reads: UserReads;
 }
 
-/**
- * Adds the users API to `app`; `jsonBody` parses the request body of the routes that take one. The routes go on the
- * app itself rather than a mounted sub-router: each router a request passes through costs it CPU (README, Performance).
- */
-export function addUsersRoutes(app: IRouter, jsonBody: RequestHandler): void {
-  app
-    .route('/users')
+/** The users API, mounted at `/users`; `jsonBody` parses the request body of the routes that take one. */
+export function usersRouter(store: UsersStore, jsonBody: RequestHandler): Router {
+  const { model, reads } = store;
+  const findUser = async (id: number): Promise<User> => {
+    const user = await model.findByPk(id);
+    if (!user) throw notFound();
+    return user;
+  };
+  const router = Router();
+  router
+    .route('/')
     .get(async (req, res) => {
       const limit = parseInteger(req.query.limit, 'limit', 1, LIMIT_MAX, LIMIT_DEFAULT);
       const offset = parseInteger(req.query.offset, 'offset', 0, OFFSET_MAX, 0);
-      const { rows, count } = await User.findAndCountAll({ limit, offset, order: [['id', 'ASC']] });
+      const { rows, count } = await model.findAndCountAll({ limit, offset, order: [['id', 'ASC']] });
       res.json({ data: rows, total: count, limit, offset });
     })
     .post(jsonBody, async (req, res) => {
       const input = parseUserBody(req, false);
-      const user = await User.create({ email: input.email!, name: input.name! });
+      const user = await model.create({ email: input.email!, name: input.name! });
       res.status(201).location(`/users/${user.id}`).json(user);
     })
     .all(methodNotAllowed(['GET', 'POST']));
 
-  app
-    .route('/users/:id')
+  router
+    .route('/:id')
     .get(async (req, res) => {
-      // The hot read path skips the model and query machinery: one statement on a connection from Sequelize's pool
-      // returns the row as the response needs it (README, Performance).
-      const [user] = await queryRows(User.sequelize!, SELECT_BY_ID, [parseId(req.params.id)]);
-      if (!user) throw new HttpError(404, 'not_found', 'user not found', 'id');
-      sendJson(res, 200, user);
+      const user = await reads.findById(parseId(req.params.id));
+      if (!user) throw notFound();
+      res.json(user);
     })
     .put(jsonBody, async (req, res) => {
       const id = parseId(req.params.id);
@@ -117,9 +118,10 @@ export function addUsersRoutes(app: IRouter, jsonBody: RequestHandler): void {
       res.json(await user.update(input));
     })
     .delete(async (req, res) => {
-      const deleted = await User.destroy({ where: { id: parseId(req.params.id) } });
-      if (deleted === 0) throw new HttpError(404, 'not_found', 'user not found', 'id');
+      const deleted = await model.destroy({ where: { id: parseId(req.params.id) } });
+      if (deleted === 0) throw notFound();
       res.sendStatus(204);
     })
     .all(methodNotAllowed(['GET', 'PUT', 'PATCH', 'DELETE']));
+  return router;
 }

@@ -177,21 +177,40 @@ project.addTask('integ:deploy', {
 project.tsconfigDev.addExclude('integ/*.snapshot');
 project.addPackageIgnore('/integ/');
 
-// Everything the README's test command runs: the library build (compile, lint, unit/policy/snapshot tests,
-// API.md, package) and the sample app's tests against a real PostgreSQL.
 const sampleAppTest = project.addTask('test:sample-app', {
   description: 'Install and test the sample app against the local PostgreSQL',
   steps: [{ exec: 'bash scripts/ensure-postgres.sh' }, { exec: 'npm ci --no-audit --no-fund', cwd: 'sample-app' }],
 });
 sampleAppTest.exec('npm test', { cwd: 'sample-app' });
 
-const testAll = project.addTask('test:all', {
-  description: 'Build and test the library, then test the sample app',
-});
-testAll.spawn(project.buildTask);
-// The policy gate runs inside the build's tests (test/policy); `npm run policy` prints the same checks as a table.
-testAll.spawn(integVerify);
-testAll.exec('bash scripts/consumers.sh');
-testAll.spawn(sampleAppTest);
+// The one test command, the README's and CI's: `npx projen test` builds what the tests need (the gate's bundles,
+// the jsii assembly, API.md), runs the library's jest suites and eslint, verifies the integ snapshots, packs the
+// library and synthesizes the sample infra from the tarball on aws-cdk-lib 2.257.0 and the newest 2.x, tests the
+// sample app against PostgreSQL, and prints the closing line "N passed, M failed" over every report.
+const REPORTS = [
+  'test-reports/jest-results.json',
+  'test-reports/consumer-floor.json',
+  'test-reports/consumer-latest.json',
+  'test-reports/integ.json',
+  'sample-app/test-reports/jest-results.json',
+];
+const testTask = project.testTask;
+testTask.reset();
+testTask.exec(`rm -f ${REPORTS.join(' ')}`);
+testTask.spawn(project.preCompileTask);
+testTask.spawn(project.compileTask);
+testTask.spawn(project.postCompileTask);
+testTask.exec('jest --json --outputFile=test-reports/jest-results.json --ci', { receiveArgs: true });
+testTask.spawn(project.tasks.tryFind('eslint')!);
+testTask.spawn(integVerify);
+testTask.spawn(project.tasks.tryFind('package:js')!);
+testTask.exec('bash scripts/consumers.sh');
+testTask.spawn(sampleAppTest);
+testTask.exec(`node scripts/sum-test-reports.js ${REPORTS.join(' ')}`);
+
+// `npx projen build` is the test command: it compiles, documents, tests and packs.
+project.buildTask.reset();
+project.buildTask.spawn(project.defaultTask!);
+project.buildTask.spawn(testTask);
 
 project.synth();

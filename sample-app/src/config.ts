@@ -88,7 +88,7 @@ function loadDatabaseConfig(env: NodeJS.ProcessEnv, production: boolean): Databa
   const common = {
     ssl: oneOf(env, 'DB_SSL', ['require', 'disable'] as const, production ? 'require' : 'disable'),
     caFile: env.DB_CA_FILE || undefined,
-    poolMax: integer(env, 'DB_POOL_MAX', 10, 1, 100),
+    poolMax: integer(env, 'DB_POOL_MAX', 20, 2, 200),
     timeoutMs: integer(env, 'DB_TIMEOUT_MS', 2000, 100, 60000),
   };
   if (env.DATABASE_URL) {

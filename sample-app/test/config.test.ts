@@ -23,7 +23,7 @@ describe('configuration', () => {
       password: 's3cret',
       ssl: 'require',
       caFile: '/app/certs/rds-global-bundle.pem',
-      poolMax: 10,
+      poolMax: 20,
       timeoutMs: 2000,
     });
   });
@@ -56,7 +56,7 @@ describe('configuration', () => {
       'DATABASE_URL: set either DATABASE_URL or the DB_* variables, not both (got DB_HOST)',
     ],
     [{ DATABASE_URL: 'postgres://u@h/db', DB_SSL: 'maybe' }, 'DB_SSL: must be one of require, disable, got "maybe"'],
-    [{ DB_POOL_MAX: '0' }, 'DB_POOL_MAX: must be an integer from 1 to 100, got "0"'],
+    [{ DB_POOL_MAX: '1' }, 'DB_POOL_MAX: must be an integer from 2 to 200, got "1"'],
     [{ DB_TIMEOUT_MS: '10' }, 'DB_TIMEOUT_MS: must be an integer from 100 to 60000, got "10"'],
     [{ SHUTDOWN_GRACE_MS: '-5' }, 'SHUTDOWN_GRACE_MS: must be an integer from 0 to 110000, got "-5"'],
     [{ MIGRATE_ON_START: 'yes' }, 'MIGRATE_ON_START: must be one of true, false, got "yes"'],

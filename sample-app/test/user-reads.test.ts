@@ -72,7 +72,9 @@ describe('UserReads: the hot read path on its own pool', () => {
       const started = Date.now();
       const err = await reads.findById(1).catch((e: unknown) => e);
       expect(Date.now() - started).toBeLessThan(2500);
-      expect(err).toBeInstanceOf(DatabaseError);
+      // The server's statement_timeout (a DatabaseError, 57014) and pg's query_timeout (a ConnectionError) share
+      // the bound; whichever fires first, the answer is "unavailable", never a hang or a 500.
+      expect([DatabaseError, ConnectionError]).toContain((err as Error).constructor);
       expect(isDatabaseUnavailable(err)).toBe(true);
     } finally {
       await blocker.query('ROLLBACK');

@@ -20,6 +20,8 @@ export type ResolvedHealthCheck = Resolved<HealthCheckOptions>;
 export type ResolvedLoadBalancer = Resolved<Omit<LoadBalancerOptions, 'healthCheck'>> & {
   readonly healthCheck: ResolvedHealthCheck;
   readonly webAclRateLimit: number;
+  /** How long the bucket the construct creates keeps access logs. */
+  readonly accessLogsExpiry: Duration;
   readonly profile: EnvironmentProfile;
 };
 
@@ -64,6 +66,7 @@ export function resolveLoadBalancer(
     deletionProtection: lb.deletionProtection ?? defaults['LoadBalancerOptions.deletionProtection'],
     webAcl,
     webAclRateLimit: webAcl._managed?.rateLimit ?? defaults['ManagedWebAclOptions.rateLimit'],
+    accessLogsExpiry: defaults['Fixed.accessLogsExpiry'],
     profile,
   };
 }
@@ -190,7 +193,7 @@ export function createLoadBalancer(
   }
 
   const accessLogsBucket = lb.accessLogs._enabled
-    ? (lb.accessLogs._bucket ?? createAccessLogsBucket(scope, acks))
+    ? (lb.accessLogs._bucket ?? createAccessLogsBucket(scope, lb.accessLogsExpiry, acks))
     : undefined;
   if (accessLogsBucket) {
     loadBalancer.logAccessLogs(accessLogsBucket, 'alb');
@@ -308,16 +311,16 @@ function associateWebAcl(
 
 /**
  * The access logs bucket: SSE-S3 (the only encryption the load balancer can write to), TLS only, no public access,
- * versioned, objects expire after 90 days. It is retained with the stack's removal: logs are evidence.
+ * versioned, objects expire after `expiry`. It is retained with the stack's removal: logs are evidence.
  */
-function createAccessLogsBucket(scope: Construct, acks: Acknowledgements): s3.Bucket {
+function createAccessLogsBucket(scope: Construct, expiry: Duration, acks: Acknowledgements): s3.Bucket {
   const bucket = new s3.Bucket(scope, 'AccessLogs', {
     encryption: s3.BucketEncryption.S3_MANAGED,
     enforceSSL: true,
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
     versioned: true,
-    lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(7) }],
+    lifecycleRules: [{ expiration: expiry, noncurrentVersionExpiration: Duration.days(7) }],
     removalPolicy: RemovalPolicy.RETAIN,
   });
   acks.acknowledge(bucket, {

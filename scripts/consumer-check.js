@@ -10,14 +10,24 @@ const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 
 const PACKS = ['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
 let passed = 0;
 let failed = 0;
+const ran = {};
 
 function check(stack, name, ok) {
+  (ran[stack] = ran[stack] || []).push([name, ok]);
   if (ok) passed++;
   else {
     failed++;
     console.error(`  FAIL ${stack}: ${name}`);
   }
 }
+
+/** What to do about a finding the demo shows, where the fix is a prop of the construct. */
+const FIXES = {
+  ALBHttpToHttpsRedirection: 'serve HTTPS: give loadBalancer.https (Https.fromDomain(name, zone) or Https.fromCertificate(cert))',
+  ELBv2ACMCertificateRequired: 'serve HTTPS: give loadBalancer.https (Https.fromDomain(name, zone) or Https.fromCertificate(cert))',
+  CdkNagValidationFailure: 'cdk-nag could not read a value that is a token (here the rotation function\'s ingress port, 5432)',
+};
+const fixFor = (rule) => Object.entries(FIXES).find(([suffix]) => rule.includes(suffix))?.[1];
 
 const ofType = (template, type) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 const one = (template, type) => (ofType(template, type)[0] || [])[1] || { Properties: {} };
@@ -63,13 +73,14 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   const findings = {};
   for (const pack of PACKS) {
     const file = path.join(outdir, `${pack}--${stackName}-NagReport.csv`);
-    const counts = { errors: 0, warnings: 0, acknowledged: 0 };
+    const counts = { errors: 0, warnings: 0, acknowledged: 0, open: [] };
     if (fs.existsSync(file)) {
       for (const line of fs.readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
-        const [, , compliance, , level] = [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => m[1]);
-        if (compliance === 'Non-Compliant') counts[level === 'Error' ? 'errors' : 'warnings']++;
-        else if (compliance === 'UNKNOWN') counts.warnings++;
-        else if (compliance === 'Suppressed') counts.acknowledged++;
+        const [rule, resource, compliance, , level, info] = [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => m[1]);
+        if (compliance === 'Non-Compliant' || compliance === 'UNKNOWN') {
+          counts[compliance === 'Non-Compliant' && level === 'Error' ? 'errors' : 'warnings']++;
+          counts.open.push({ rule, resource, level: compliance === 'UNKNOWN' ? 'Warning' : level, info });
+        } else if (compliance === 'Suppressed') counts.acknowledged++;
       }
     } else {
       check(stackName, `cdk-nag report for ${pack}`, false);
@@ -89,11 +100,22 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
     for (const [id, output] of Object.entries(template.Outputs || {})) {
       console.log(`       ${id.replace(/[0-9A-F]{8}$/, '').padEnd(30)} ${output.Description || ''}`);
     }
-    console.log('  cdk-nag:');
+    console.log('  cdk-nag (acknowledged findings and their reasons: docs/acknowledgements.md):');
     console.log(`       ${'pack'.padEnd(16)} errors warnings acknowledged`);
     for (const [pack, f] of Object.entries(findings)) {
       console.log(`       ${pack.padEnd(16)} ${String(f.errors).padStart(6)} ${String(f.warnings).padStart(8)} ${String(f.acknowledged).padStart(12)}`);
+      const seen = new Set();
+      for (const finding of f.open) {
+        const key = `${finding.rule} ${finding.resource}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        console.log(`         ${finding.level.toLowerCase()} ${finding.rule} on ${finding.resource}: ${finding.info.split('. ')[0].replace(/\.$/, '')}.`);
+        const fix = fixFor(finding.rule);
+        if (fix) console.log(`           what to do: ${fix}`);
+      }
     }
+    console.log(`  checks of the template (${ran[stackName].filter(([, ok]) => ok).length} of ${ran[stackName].length} passed):`);
+    for (const [name, ok] of ran[stackName]) console.log(`       ${ok ? 'ok  ' : 'FAIL'} ${name}`);
   }
 }
 

@@ -23,13 +23,13 @@ trap '[ -n "${KEEP_CONSUMER:-}" ] || rm -rf "$(dirname "$work")"' EXIT
 cp -r "$root/sample-app/infra/bin" "$root/sample-app/infra/tsconfig.json" "$work/"
 echo '{ "name": "consumer", "private": true }' > "$work/package.json"
 
-echo "consumer-synth: installing aws-cdk-lib@$version and $(basename "$tarball") into a fresh app"
+echo "consumer-synth: installing aws-cdk-lib@$version and $(basename "$tarball") into a fresh app (about a minute)"
 (cd "$work" && npm install --no-audit --no-fund --loglevel=error \
   "aws-cdk-lib@$version" "constructs@^10.5.1" "$tarball" "cdk-nag@2.38.2" \
   "ts-node@10.9.2" "typescript@5.9.2" "@types/node@20.19.11" >/dev/null)
 installed="$(node -p "require('$work/node_modules/aws-cdk-lib/package.json').version")"
 
-echo "consumer-synth: synthesizing UsersApi-dev and UsersApi-prod with aws-cdk-lib $installed"
+echo "consumer-synth: synthesizing UsersApi-dev and UsersApi-prod with aws-cdk-lib $installed and the cdk-nag packs (about 30 seconds)"
 started=$(date +%s%N)
 (cd "$work" && env -u AWS_PROFILE AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= \
   SAMPLE_APP_DIR="$root/sample-app" CDK_OUTDIR="$work/cdk.out" \
@@ -41,5 +41,11 @@ mkdir -p "$root/test-reports"
 node "$root/scripts/consumer-check.js" "$work/cdk.out" "$installed" "$root/test-reports/$report.json" "$elapsed" $summary
 if [ "$summary" = "--summary" ]; then
   echo
+  echo "consumer-synth: estimating the monthly cost from the templates"
   (cd "$root" && npx ts-node --project scripts/tsconfig.json scripts/cost.ts "$work/cdk.out/UsersApi-dev.template.json" "$work/cdk.out/UsersApi-prod.template.json")
+  rm -rf "$root/demo.out" && mkdir -p "$root/demo.out" && cp -r "$work/cdk.out" "$root/demo.out/cdk.out"
+  echo
+  echo "The synthesized templates, cdk-nag reports (*-NagReport.csv) and assets are in demo.out/cdk.out/ (git-ignored)."
+  echo "The scratch app they came from is deleted at exit; KEEP_CONSUMER=1 npm run demo keeps it and prints its path."
 fi
+if [ -n "${KEEP_CONSUMER:-}" ]; then echo "consumer-synth: the scratch app is kept in $work"; fi

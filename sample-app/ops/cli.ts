@@ -15,6 +15,7 @@ import { planBuildAndPush, registryLogin, serviceCpuArchitecture } from './build
 import { fetchLogs, formatLogLine, parseSince } from './logs';
 import { explain, OperatorError, readStackOutputs } from './stack';
 import { Clients, collectStatus, formatStatus } from './status';
+import { watchDeployment } from './watch';
 
 export interface Io {
   out(text: string): void;
@@ -37,7 +38,8 @@ const HELP: Record<string, string> = {
   deploy: `usage: npm run ops -- deploy [--profile dev|prod]\n\nDeploys the stack with the CDK (builds the image from sample-app/ for the task's architecture).\n${COMMON}`,
   destroy: `usage: npm run ops -- destroy [--profile dev|prod]\n\nDestroys the stack (prod keeps its database snapshot, repository and logs).\n${COMMON}`,
   'build-and-push': `usage: npm run ops -- build-and-push [--tag TAG]\n\nBuilds the image for the service's CPU architecture, tags it with the git commit (or --tag) and pushes it to\nthe stack's ECR repository.\n  --tag TAG            image tag; default the short git commit\n${COMMON}`,
-  'deploy-app': `usage: npm run ops -- deploy-app [--tag TAG]\n\nDeploys the stack running TAG from its repository (push it first with build-and-push).\n  --tag TAG            image tag; default the short git commit\n${COMMON}`,
+  'deploy-app': `usage: npm run ops -- deploy-app [--tag TAG] [--timeout MINUTES]\n\nDeploys the stack running TAG from its repository (push it first with build-and-push), then follows the ECS\ndeployment to its end like \`watch\`: exit 0 only when it completed, 1 when it failed or was rolled back.\n  --tag TAG            image tag; default the short git commit\n  --timeout MINUTES    how long to follow the rollout; default 30\n${COMMON}`,
+  watch: `usage: npm run ops -- watch [--interval SECONDS] [--timeout MINUTES]\n\nFollows the service's newest deployment to its end, printing the rollout state, task counts, target health and\nthe service's events. Exit 0 when it completed; 1 when it failed, was rolled back (circuit breaker or\ndeployment alarm) or did not finish in time, with the reason.\n  --interval SECONDS   seconds between looks; default 5\n  --timeout MINUTES    give up after this long; default 30\n${COMMON}`,
   status: `usage: npm run ops -- status\n\nOne look: service desired/running/pending, deployments and rollout state, target health, database, URL.\n${COMMON}`,
   live: `usage: npm run ops -- live [--interval SECONDS] [--count N]\n\nThe status, refreshed.\n  --interval SECONDS   seconds between refreshes; default 5\n  --count N            stop after N refreshes; default 720 (an hour at 5 s)\n${COMMON}`,
   logs: `usage: npm run ops -- logs [--since 15m] [--filter PATTERN] [--follow]\n\nPrints the service's log events.\n  --since DURATION     how far back: 30s, 15m, 2h, 1d; default 15m\n  --filter PATTERN     CloudWatch Logs filter pattern, e.g. '{ $.level >= 50 }' or 'error'\n  --follow             keep polling for new events (Ctrl-C stops)\n${COMMON}`,
@@ -57,6 +59,37 @@ function cdk(io: Io, args: string[]): number {
     );
   }
   return io.run(['npx', 'cdk', ...args], { cwd: INFRA_DIR });
+}
+
+/** `watch`, and the end of `deploy-app`: follows the newest deployment; 0 only when it completed. */
+async function follow(
+  io: Io,
+  stackName: string,
+  values: Record<string, string | boolean | undefined>,
+  since: Date,
+): Promise<number> {
+  const interval = Number(values.interval);
+  const timeout = Number(values.timeout);
+  if (!Number.isInteger(interval) || interval < 1 || !Number.isInteger(timeout) || timeout < 1) {
+    io.err('--interval and --timeout must be positive integers');
+    return 2;
+  }
+  const clients = io.clients();
+  const outputs = await readStackOutputs(clients.cloudFormation, stackName);
+  const result = await watchDeployment(clients.ecs, clients.elbv2, outputs, {
+    out: (text) => io.out(text),
+    sleep: (ms) => io.sleep(ms),
+    intervalMs: interval * 1000,
+    timeoutMs: timeout * 60000,
+    since,
+  });
+  const message = `deployment ${result.deploymentId} ${result.outcome}: ${result.reason}`;
+  if (result.outcome === 'completed') {
+    io.out(message);
+    return 0;
+  }
+  io.err(message);
+  return 1;
 }
 
 /** Runs one command; returns the process exit code. */
@@ -84,6 +117,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         since: { type: 'string', default: '15m' },
         filter: { type: 'string' },
         follow: { type: 'boolean' },
+        timeout: { type: 'string', default: '30' },
       },
       strict: true,
     }));
@@ -110,8 +144,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return cdk(io, ['destroy', '-c', `profile=${profile}`, stackName]);
       case 'deploy-app': {
         const tag = (values.tag as string | undefined) ?? gitTag();
-        return cdk(io, ['deploy', '-c', `profile=${profile}`, '-c', `imageTag=${tag}`, stackName]);
+        const started = new Date();
+        const deployed = cdk(io, ['deploy', '-c', `profile=${profile}`, '-c', `imageTag=${tag}`, stackName]);
+        io.out(deployed === 0 ? 'cdk deploy finished; following the ECS deployment' : 'cdk deploy failed; what ECS says:');
+        const watched = await follow(io, stackName, values, started);
+        return deployed === 0 ? watched : deployed;
       }
+      case 'watch':
+        return await follow(io, stackName, values, new Date());
       case 'build-and-push': {
         const clients = io.clients();
         const outputs = await readStackOutputs(clients.cloudFormation, stackName);

@@ -1,7 +1,13 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  Deployment,
+  DeploymentRolloutState,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+} from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -40,7 +46,7 @@ function fakeIo() {
       io.commands.push({ command, ...options });
       return 0;
     },
-    sleep: async () => {
+    sleep: async (_ms: number) => {
       io.sleeps++;
     },
     clients: () => ({
@@ -235,7 +241,7 @@ describe('ops build-and-push', () => {
 });
 
 describe('ops CLI', () => {
-  test.each(['deploy', 'destroy', 'build-and-push', 'deploy-app', 'status', 'live', 'logs'])(
+  test.each(['deploy', 'destroy', 'build-and-push', 'deploy-app', 'watch', 'status', 'live', 'logs'])(
     '%s --help prints its usage and exits 0',
     async (command) => {
       const io = fakeIo();
@@ -255,6 +261,8 @@ describe('ops CLI', () => {
   });
 
   test('deploy, destroy and deploy-app run cdk for the selected stack in sample-app/infra', async () => {
+    deployedStack();
+    serviceSequence([deployment('new', 'PRIMARY', DeploymentRolloutState.COMPLETED, 2, 2, 8)]);
     const io = fakeIo();
     expect(await main(['deploy', '--profile', 'prod'], io)).toBe(0);
     expect(await main(['destroy'], io)).toBe(0);
@@ -274,5 +282,137 @@ describe('ops CLI', () => {
     expect(io.stderr.join('')).toBe(
       'sample-app/infra is not installed: run `npx projen pack-library` at the repository root, then `npm install` in sample-app/infra.',
     );
+  });
+});
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60000);
+
+function deployment(
+  id: string,
+  status: string,
+  rolloutState: DeploymentRolloutState,
+  running: number,
+  desired: number,
+  revision: number,
+  reason?: string,
+): Deployment {
+  return {
+    id,
+    status,
+    rolloutState,
+    rolloutStateReason: reason,
+    runningCount: running,
+    desiredCount: desired,
+    pendingCount: desired - running,
+    failedTasks: 0,
+    createdAt: id === 'new' ? minutesAgo(1) : minutesAgo(60),
+    taskDefinition: `arn:aws:ecs:us-east-1:123456789012:task-definition/api:${revision}`,
+  };
+}
+
+/** DescribeServices answers these deployment lists one after the other (the last one from then on). */
+function serviceSequence(...looks: Deployment[][]) {
+  let call = ecs.on(DescribeServicesCommand);
+  looks.forEach((deployments, i) => {
+    const answer = {
+      services: [
+        {
+          loadBalancers: [{ targetGroupArn: TG }],
+          deployments,
+          events: [{ id: `e${i}`, createdAt: new Date(Date.now() + 60000), message: `(service api) look ${i + 1}` }],
+        },
+      ],
+    };
+    call = i === looks.length - 1 ? (call.resolves(answer) as any) : (call.resolvesOnce(answer) as any);
+  });
+  elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }] });
+}
+
+describe('ops watch: follows one deployment to its end', () => {
+  test('a rollout that completes exits 0 and says so', async () => {
+    deployedStack();
+    serviceSequence(
+      [deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 0, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 2, 2, 7)],
+      [deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 2, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 0, 0, 7)],
+      [deployment('new', 'PRIMARY', DeploymentRolloutState.COMPLETED, 2, 2, 8)],
+    );
+    const io = fakeIo();
+    expect(await main(['watch'], io)).toBe(0);
+    const out = io.stdout.join('\n');
+    expect(out).toContain('IN_PROGRESS: 0/2 running, 2 pending, 0 failed; targets 1 healthy');
+    expect(out).toMatch(/event \S+ \(service api\) look 1\n.*\n {2}event \S+ \(service api\) look 2/);
+    expect(out).toContain('deployment new completed: api:8 runs 2/2 tasks.');
+    expect(io.sleeps).toBe(2);
+  });
+
+  test('a rollout the circuit breaker stops exits 1 with ECS\'s reason and the version it went back to', async () => {
+    deployedStack();
+    serviceSequence(
+      [deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 0, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 2, 2, 7)],
+      [
+        deployment('new', 'ACTIVE', DeploymentRolloutState.FAILED, 0, 0, 8, 'ECS deployment circuit breaker: tasks failed to start.'),
+        deployment('old', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 2, 2, 7),
+      ],
+    );
+    const io = fakeIo();
+    expect(await main(['watch'], io)).toBe(1);
+    expect(io.stderr.join('\n')).toBe(
+      'deployment new rolled back: ECS deployment circuit breaker: tasks failed to start. ECS rolled back to api:7.',
+    );
+  });
+
+  test('a rollout replaced by the previous version (a deployment alarm) exits 1 as rolled back', async () => {
+    deployedStack();
+    serviceSequence(
+      [deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 1, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 2, 2, 7)],
+      [deployment('old', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 2, 2, 7, 'Rolling back: alarm Api-Target5xx in ALARM.')],
+    );
+    const io = fakeIo();
+    expect(await main(['watch'], io)).toBe(1);
+    expect(io.stderr.join('\n')).toBe(
+      'deployment new rolled back: the service went back to api:7 (Rolling back: alarm Api-Target5xx in ALARM.).',
+    );
+  });
+
+  test('a rollout that does not finish in time exits 1 with its last state', async () => {
+    deployedStack();
+    serviceSequence([deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 1, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 1, 1, 7)]);
+    const io = fakeIo();
+    let clock = Date.now();
+    io.sleep = async (ms: number) => {
+      io.sleeps++;
+      clock += ms;
+    };
+    const realNow = Date.now;
+    Date.now = () => clock;
+    try {
+      expect(await main(['watch', '--interval', '60', '--timeout', '5'], io)).toBe(1);
+    } finally {
+      Date.now = realNow;
+    }
+    expect(io.sleeps).toBe(5);
+    expect(io.stderr.join('\n')).toBe(
+      'deployment new timed out: still IN_PROGRESS after 5 minutes; last state: IN_PROGRESS: 1/2 running, 1 pending, 0 failed; targets 1 healthy',
+    );
+  });
+
+  test('deploy-app exits 1 when cdk succeeded but ECS rolled the new version back', async () => {
+    deployedStack();
+    serviceSequence([
+      deployment('new', 'ACTIVE', DeploymentRolloutState.FAILED, 0, 0, 8, 'ECS deployment circuit breaker: tasks failed to start.'),
+      deployment('old', 'PRIMARY', DeploymentRolloutState.COMPLETED, 2, 2, 7),
+    ]);
+    const io = fakeIo();
+    expect(await main(['deploy-app', '--tag', 'abc123'], io)).toBe(1);
+    expect(io.stderr.join('\n')).toContain('rolled back: ECS deployment circuit breaker: tasks failed to start.');
+  });
+
+  test('deploy-app keeps cdk\'s exit code when cdk failed, after saying what ECS reports', async () => {
+    deployedStack();
+    serviceSequence([deployment('new', 'PRIMARY', DeploymentRolloutState.COMPLETED, 2, 2, 8)]);
+    const io = fakeIo();
+    io.run = () => 3;
+    expect(await main(['deploy-app', '--tag', 'abc123'], io)).toBe(3);
+    expect(io.stdout.join('\n')).toContain('cdk deploy failed; what ECS says:');
   });
 });

@@ -177,11 +177,19 @@ project.addTask('integ:deploy', {
 project.tsconfigDev.addExclude('integ/*.snapshot');
 project.addPackageIgnore('/integ/');
 
-const sampleAppTest = project.addTask('test:sample-app', {
-  description: 'Install and test the sample app against the local PostgreSQL',
-  steps: [{ exec: 'bash scripts/ensure-postgres.sh' }, { exec: 'npm ci --no-audit --no-fund', cwd: 'sample-app' }],
+const sampleAppInstall = project.addTask('install:sample-app', {
+  description: "Install the sample app's dependencies (its tests and the linter need them)",
+  exec: 'npm ci --no-audit --no-fund',
+  cwd: 'sample-app',
 });
-sampleAppTest.exec('npm test', { cwd: 'sample-app' });
+const sampleAppTestSteps = [
+  { exec: 'bash scripts/ensure-postgres.sh' },
+  { exec: 'npm test', cwd: 'sample-app' },
+];
+project.addTask('test:sample-app', {
+  description: 'Install and test the sample app against the local PostgreSQL',
+  steps: [{ spawn: sampleAppInstall.name }, ...sampleAppTestSteps],
+});
 
 // The one test command, the README's and CI's: `npx projen test` builds what the tests need (the gate's bundles,
 // the jsii assembly, API.md), runs the library's jest suites and eslint, verifies the integ snapshots, packs the
@@ -197,6 +205,7 @@ const REPORTS = [
 const testTask = project.testTask;
 testTask.reset();
 testTask.exec(`rm -f ${REPORTS.join(' ')}`);
+testTask.spawn(sampleAppInstall);
 testTask.spawn(project.preCompileTask);
 testTask.spawn(project.compileTask);
 testTask.spawn(project.postCompileTask);
@@ -205,7 +214,7 @@ testTask.spawn(project.tasks.tryFind('eslint')!);
 testTask.spawn(integVerify);
 testTask.spawn(project.tasks.tryFind('package:js')!);
 testTask.exec('bash scripts/consumers.sh');
-testTask.spawn(sampleAppTest);
+for (const step of sampleAppTestSteps) testTask.exec(step.exec, { cwd: step.cwd });
 testTask.exec(`node scripts/sum-test-reports.js ${REPORTS.join(' ')}`);
 
 // projen's build task (locked) compiles before it tests; the test command compiles again so it works on its own.

@@ -5,7 +5,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   packageName: 'cdk-fargate-web-service-with-database',
   description:
     'A production-grade web service on AWS in one construct: VPC, ECR, ECS Fargate behind an ALB with auto-scaling, and a Multi-AZ RDS PostgreSQL database with Secrets Manager credentials.',
-  keywords: ['cdk', 'aws-cdk', 'ecs', 'fargate', 'rds', 'postgresql', 'alb', 'construct'],
+  // `awscdk` is the keyword Construct Hub indexes.
+  keywords: ['awscdk', 'cdk', 'aws-cdk', 'ecs', 'fargate', 'rds', 'postgresql', 'alb', 'construct'],
+  stability: 'experimental',
+  homepage: 'https://github.com/example/cdk-fargate-web-service-with-database#readme',
   license: 'Apache-2.0',
   author: 'cdk-fargate-web-service-with-database maintainers',
   authorAddress: 'maintainers@example.com',
@@ -22,11 +25,20 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jsiiVersion: '~6.0.0',
   minNodeVersion: '20.0.0',
 
-  // CI is .ci/run; publishing workflows and dependency bots come later.
-  github: false,
-  release: false,
+  // Releases: the version comes from conventional commits (0.x until the API settles: a breaking change bumps the
+  // minor version), the release workflow builds, tags, writes the changelog and publishes to npm with the `latest`
+  // dist-tag. The workflow files are generated here; running them needs the repository on GitHub and an NPM_TOKEN.
+  // CI for this repository is .ci/run, which runs the same test command.
+  github: true,
+  githubOptions: { mergify: false },
+  release: true,
+  majorVersion: 0,
+  releaseToNpm: true,
+  npmDistTag: 'latest',
   depsUpgrade: false,
   pullRequestTemplate: false,
+  // jsii language targets: npm only for now. PyPI, Maven, NuGet and Go packaging need registries (and toolchains)
+  // this project's machines cannot reach; publishToPypi/Maven/Nuget/Go would add them to the release workflow.
 
   prettier: true,
   prettierOptions: {
@@ -200,6 +212,7 @@ const REPORTS = [
   'test-reports/consumer-floor.json',
   'test-reports/consumer-latest.json',
   'test-reports/integ.json',
+  'test-reports/package.json',
   'sample-app/test-reports/jest-results.json',
 ];
 const testTask = project.testTask;
@@ -213,6 +226,7 @@ testTask.exec('jest --json --outputFile=test-reports/jest-results.json --ci', { 
 testTask.spawn(project.tasks.tryFind('eslint')!);
 testTask.spawn(integVerify);
 testTask.spawn(project.tasks.tryFind('package:js')!);
+testTask.exec('node scripts/check-package.js test-reports/package.json');
 testTask.exec('bash scripts/consumers.sh');
 for (const step of sampleAppTestSteps) testTask.exec(step.exec, { cwd: step.cwd });
 testTask.exec(`node scripts/sum-test-reports.js ${REPORTS.join(' ')}`);

@@ -124,6 +124,26 @@ describe('bad input gets a JSON 4xx with a stable code and field, and writes not
     expect(await userCount()).toBe(0);
   });
 
+  test.each([
+    ['name', { email: 'a@example.com', name: 'a\u0000b' }],
+    ['email', { email: 'a\u0000b@example.com', name: 'A' }],
+  ])('a %s with a NUL character is 400 naming the field, and nothing is stored', async (field, body) => {
+    const res = await create(body).expect(400);
+    expect(res.body.error).toEqual({
+      code: 'validation_error',
+      field,
+      message: `${field} must not contain the NUL character (\\u0000)`,
+      requestId: expect.any(String),
+    });
+    expect(await userCount()).toBe(0);
+  });
+
+  test('PATCH with a NUL character is 400 and leaves the user as it was', async () => {
+    const created = (await create({ email: 'n@example.com', name: 'Nora' }).expect(201)).body;
+    await request(app).patch(`/users/${created.id}`).send({ name: 'No\u0000ra' }).expect(400);
+    expect((await request(app).get(`/users/${created.id}`).expect(200)).body.name).toBe('Nora');
+  });
+
   test('malformed JSON is 400 invalid_json', async () => {
     const res = await request(app).post('/users').set('content-type', 'application/json').send('{"email":').expect(400);
     expect(res.body.error).toMatchObject({ code: 'invalid_json', field: 'body' });

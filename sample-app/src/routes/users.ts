@@ -49,6 +49,8 @@ function parseUserBody(req: Request, partial: boolean): UserInput {
       continue;
     }
     if (typeof value !== 'string') throw validationError(field, 'must be a string');
+    // PostgreSQL text cannot hold NUL, and Sequelize would escape it into a different string instead of failing.
+    if (value.includes('\u0000')) throw validationError(field, 'must not contain the NUL character (\\u0000)');
     result[field] = value.trim();
   }
   if (partial && Object.keys(result).length === 0) {

@@ -194,10 +194,7 @@ const sampleAppInstall = project.addTask('install:sample-app', {
   exec: 'npm ci --no-audit --no-fund',
   cwd: 'sample-app',
 });
-const sampleAppTestSteps = [
-  { exec: 'bash scripts/ensure-postgres.sh' },
-  { exec: 'npm test', cwd: 'sample-app' },
-];
+const sampleAppTestSteps = [{ exec: 'bash scripts/ensure-postgres.sh' }, { exec: 'npm test', cwd: 'sample-app' }];
 project.addTask('test:sample-app', {
   description: 'Install and test the sample app against the local PostgreSQL',
   steps: [{ spawn: sampleAppInstall.name }, ...sampleAppTestSteps],

@@ -10,12 +10,22 @@
  *
  * Prerequisites: an AWS account and region bootstrapped with `cdk bootstrap`, and credentials.
  * Run: `npx projen integ:deploy`. Time: about 40 minutes (Multi-AZ creation and deletion). Cost: about 1 USD per run.
- * The access-log bucket and KMS keys are retained by design and left behind; delete them by hand if you like.
+ * The KMS keys are retained by design and left behind; delete them by hand if you like. The stack is
+ * environment-agnostic (integ-runner chooses the region), so it turns access logs off (their bucket policy names the
+ * region's load balancing account), and it serves plain HTTP behind Https.terminatedUpstream(): a sandbox account has
+ * no domain to validate a certificate for.
  */
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { ContainerHealthCheck, EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
+import {
+  AccessLogs,
+  ContainerHealthCheck,
+  EnvironmentProfile,
+  FargateWebServiceWithDatabase,
+  Https,
+  ServiceImage,
+} from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'FwsdIntegProdDatabase');
@@ -26,7 +36,11 @@ const api = new FargateWebServiceWithDatabase(stack, 'Api', {
     ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx-unprivileged:stable'),
   ),
   container: { port: 8080, healthCheck: ContainerHealthCheck.none(), user: '101', readonlyRootFilesystem: false },
-  loadBalancer: { healthCheck: { path: '/' } },
+  loadBalancer: {
+    healthCheck: { path: '/' },
+    https: Https.terminatedUpstream(),
+    accessLogs: AccessLogs.disabled(),
+  },
 });
 
 const integ = new IntegTest(app, 'ProdDatabase', { testCases: [stack], stackUpdateWorkflow: false });

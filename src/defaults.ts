@@ -44,6 +44,7 @@ export const DEFAULTS = {
   'DirectoryImageOptions.file': 'Dockerfile',
 
   'ContainerOptions.port': 3000,
+  'ContainerOptions.databasePoolSize': 10,
   'ContainerOptions.stopTimeout': Duration.seconds(30),
   'ContainerOptions.user': '1000',
   'ContainerOptions.readonlyRootFilesystem': true,
@@ -126,6 +127,8 @@ export const DEFAULTS = {
   'Fixed.databaseFreeableMemoryFallbackMiB': 128,
   'Fixed.databaseConnectionsFraction': 0.8,
   'Fixed.databaseConnectionsFallback': 80,
+  /** Connections the budget keeps free: PostgreSQL's superuser_reserved_connections (3) and RDS's own (2). */
+  'Fixed.databaseConnectionReserve': 5,
 };
 
 type Table = typeof DEFAULTS;

@@ -169,6 +169,7 @@ export class FargateWebServiceWithDatabase extends Construct {
         service: this.service,
         securityGroup: this.serviceSecurityGroup,
         database: this.database,
+        databaseSecurityGroup: this.databaseSecurityGroup,
         logGroups,
         acks,
       });

@@ -165,6 +165,15 @@ export interface ContainerOptions {
   readonly environment?: { [name: string]: string };
 
   /**
+   * Database connections one task may hold, passed to the container as `DB_POOL_MAX`. At synth time the construct
+   * checks that the tasks at `scaling.maxCapacity`, the migration task, the rotation function and a reserve fit the
+   * instance class's `max_connections`. 1 to 1000.
+   *
+   * @default 10
+   */
+  readonly databasePoolSize?: number;
+
+  /**
    * Secrets injected as environment variables by ECS at task start; their values never appear in the template.
    *
    * @default - none besides the database settings
@@ -284,7 +293,8 @@ export interface LoadBalancerOptions {
 
   /**
    * HTTPS: with your certificate (`Https.fromCertificate()`), or with a certificate and alias record the construct
-   * creates for a domain (`Https.fromDomain()`). HTTP then redirects to HTTPS.
+   * creates for a domain (`Https.fromDomain()`). HTTP then redirects to HTTPS. Prod refuses plain HTTP unless you
+   * choose `Https.terminatedUpstream()` for a service behind another TLS terminator.
    *
    * @default Https.none()
    */
@@ -521,7 +531,8 @@ export interface MigrationOptions {
   readonly command: string[];
 
   /**
-   * Longest the migrations may run; the task is then stopped and the deployment fails. 1 to 110 minutes.
+   * Longest the migrations may run; the task is then stopped and the deployment fails. 1 to 55 minutes:
+   * CloudFormation waits for a custom resource one hour at most, and starting and stopping the task needs 5.
    *
    * @default Duration.minutes(15)
    */

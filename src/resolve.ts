@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { checkConnectionBudget } from './database/capacity';
 import { ResolvedDatabase, resolveDatabase } from './database/database';
 import { defaultsFor, DEFAULTS } from './defaults';
 import { PropChecker } from './internal/validation';
@@ -41,12 +42,12 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     !props.image,
     '`image` is required: use ServiceImage.fromDirectory(), ServiceImage.fromRepositoryTag() or ServiceImage.fromContainerImage().',
   );
-  props.image._validate(check);
   const profile = props.profile ?? DEFAULTS['FargateWebServiceWithDatabaseProps.profile'];
   check.refuse(
     !Object.values(EnvironmentProfile).includes(profile),
     `\`profile\` must be one of ${Object.values(EnvironmentProfile).join(', ')}, got "${profile}".`,
   );
+  props.image._validate(check, profile);
   const defaults = defaultsFor(profile);
 
   const scaling = resolveScaling(check, props.scaling, defaults);
@@ -60,6 +61,17 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     multiAzDatabase: database.multiAz,
     internetFacingLoadBalancer: loadBalancer.internetFacing,
   });
+  const migrations = resolveMigrations(check, props.migrations, defaults, {
+    containerEnvironment: container.environment,
+  });
+  checkConnectionBudget(check, {
+    maxCapacity: scaling.maxCapacity,
+    poolSize: container.databasePoolSize,
+    migrationTask: migrations !== undefined,
+    rotation: database.rotation._schedule !== undefined,
+    reserve: defaults['Fixed.databaseConnectionReserve'],
+    instanceType: database.instanceType,
+  });
   return {
     profile,
     image: props.image,
@@ -71,7 +83,7 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     container,
     service,
     scaling,
-    migrations: resolveMigrations(check, props.migrations, defaults, { containerEnvironment: container.environment }),
+    migrations,
     monitoring: resolveMonitoring(check, props.monitoring, defaults, {
       databaseInstanceType: database.instanceType,
       databaseStorageGiB: database.allocatedStorageGiB,

@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './defaults';
 import { PropChecker } from './internal/validation';
+import { EnvironmentProfile } from './profile';
 
 /** Options for building the service's image from a local directory. */
 export interface DirectoryImageOptions {
@@ -94,7 +95,7 @@ export abstract class ServiceImage {
    *
    * @internal
    */
-  public _validate(_check: PropChecker): void {}
+  public _validate(_check: PropChecker, _profile: EnvironmentProfile): void {}
 }
 
 class DirectoryImage extends ServiceImage {
@@ -105,7 +106,7 @@ class DirectoryImage extends ServiceImage {
     super();
   }
 
-  public _validate(check: PropChecker): void {
+  public _validate(check: PropChecker, _profile: EnvironmentProfile): void {
     check.refuse(
       typeof this.directory !== 'string' || (!Token.isUnresolved(this.directory) && this.directory.trim() === ''),
       `\`image\`: ServiceImage.fromDirectory(directory) needs a directory that holds a Dockerfile, got ${JSON.stringify(this.directory)}.`,
@@ -134,10 +135,14 @@ class RepositoryTagImage extends ServiceImage {
     super();
   }
 
-  public _validate(check: PropChecker): void {
+  public _validate(check: PropChecker, profile: EnvironmentProfile): void {
     check.refuse(
       typeof this.tag !== 'string' || (!Token.isUnresolved(this.tag) && !IMAGE_TAG_PATTERN.test(this.tag)),
       `\`image\`: ServiceImage.fromRepositoryTag(tag) needs 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got ${JSON.stringify(this.tag)}.`,
+    );
+    check.refuse(
+      profile === EnvironmentProfile.PROD && this.tag === 'latest',
+      '`image`: ServiceImage.fromRepositoryTag("latest") is refused in prod: a moving tag names no build, cannot be rolled back to, and the prod repository\'s tags are immutable. Use a tag that names one build, such as the git commit.',
     );
   }
 

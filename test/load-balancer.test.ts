@@ -3,8 +3,8 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AccessLogs, EnvironmentProfile, Https, WebAcl } from '../src';
-import { defaultStack, newStack, onlyResource, synth } from './helpers';
+import { AccessLogs, EnvironmentProfile, FargateWebServiceWithDatabase, Https, ServiceImage, WebAcl } from '../src';
+import { defaultStack, FIXTURE_APP, newStack, onlyResource, synth } from './helpers';
 
 describe('load balancer', () => {
   test('is internet-facing, drops invalid headers, and forwards HTTP when there is no certificate', () => {
@@ -213,17 +213,50 @@ describe('load balancer', () => {
     template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: arn });
   });
 
-  test('in a stack without a region, prod turns access logs off with a warning, and an explicit request is an error', () => {
-    const agnostic = () => new Stack(new App(), 'Agnostic');
-    const stack = agnostic();
-    const { template } = synth({ profile: EnvironmentProfile.PROD }, stack);
-    template.resourceCountIs('AWS::S3::Bucket', 0);
-    Annotations.fromStack(stack).hasWarning(
-      '/Agnostic/Api',
-      Match.stringLikeRegexp('access logs are off because the stack has no concrete region'),
+  test.each([
+    ['prod by default', { profile: EnvironmentProfile.PROD }, ' (on by default in prod)'],
+    ['an explicit request', { loadBalancer: { accessLogs: AccessLogs.newBucket() } }, ''],
+  ])('access logs in a stack without a region are an error naming env.region: %s', (_case, props, by) => {
+    const stack = new Stack(new App(), 'Agnostic');
+    expect(() => synth(props as any, stack)).toThrow(
+      `Agnostic/Api: \`loadBalancer.accessLogs\`${by} needs a stack with a concrete region: give the stack \`env.region\` (new Stack(app, id, { env: { region } })), because the bucket policy names the region's load balancing account; or choose AccessLogs.disabled().`,
     );
-    expect(() => synth({ loadBalancer: { accessLogs: AccessLogs.newBucket() } }, agnostic())).toThrow(
-      "Agnostic/Api: `loadBalancer.accessLogs` needs a stack with a concrete region (new Stack(app, id, { env: { region } })): the bucket policy names the region's load balancing account.",
+  });
+
+  test('prod in a stack without a region synthesizes once access logs are turned off', () => {
+    const stack = new Stack(new App(), 'Agnostic');
+    const { template } = synth(
+      { profile: EnvironmentProfile.PROD, loadBalancer: { accessLogs: AccessLogs.disabled() } },
+      stack,
+    );
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+  });
+
+  test.each([
+    ['no https prop', {}],
+    ['Https.none()', { https: Https.none() }],
+  ])('prod refuses plain HTTP (%s), naming the prop and the ways out', (_case, loadBalancer) => {
+    const build = () =>
+      new FargateWebServiceWithDatabase(newStack(), 'Api', {
+        image: ServiceImage.fromDirectory(FIXTURE_APP),
+        profile: EnvironmentProfile.PROD,
+        loadBalancer,
+      });
+    expect(build).toThrow(
+      'Test/Api: `loadBalancer.https` is required in prod: give Https.fromDomain(domainName, hostedZone) or Https.fromCertificate(certificate). For a service behind another TLS terminator (a CDN or proxy), choose Https.terminatedUpstream().',
+    );
+  });
+
+  test('Https.terminatedUpstream() serves plain HTTP in prod, with a warning', () => {
+    const { stack, template } = synth({
+      profile: EnvironmentProfile.PROD,
+      loadBalancer: { https: Https.terminatedUpstream() },
+    });
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 80, Protocol: 'HTTP' });
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Api',
+      Match.stringLikeRegexp('plain HTTP \\(Https.terminatedUpstream\\(\\)\\)'),
     );
   });
 

@@ -41,7 +41,7 @@ describe('service', () => {
       expect(byName[name]).toEqual({ 'Fn::Join': ['', [secretRef, `:${field}::`]] });
     }
     const plainNames = container.Environment.map((e: any) => e.Name);
-    expect(plainNames.sort()).toEqual(['NODE_ENV', 'PORT']);
+    expect(plainNames.sort()).toEqual(['DB_POOL_MAX', 'NODE_ENV', 'PORT']);
     expect(JSON.stringify(container.Environment)).not.toMatch(/password/i);
   });
 
@@ -64,6 +64,7 @@ describe('service', () => {
         { Name: 'PORT', Value: '8080' },
         { Name: 'NODE_ENV', Value: 'production' },
         { Name: 'LOG_LEVEL', Value: 'debug' },
+        { Name: 'DB_POOL_MAX', Value: '10' },
       ]),
     );
     expect(container.Secrets.map((s: any) => s.Name)).toContain('API_KEY');
@@ -139,6 +140,11 @@ describe('service', () => {
       loadBalancer: { healthCheck: { interval: Duration.seconds(20), healthyThresholdCount: 3 } },
     });
     template.hasResourceProperties('AWS::ECS::Service', { HealthCheckGracePeriodSeconds: 150 });
+  });
+
+  test('the pool size reaches the container as DB_POOL_MAX', () => {
+    const { template } = synth({ container: { databasePoolSize: 4 } });
+    expect(containerOf(template).Environment).toContainEqual({ Name: 'DB_POOL_MAX', Value: '4' });
   });
 
   test('an explicit grace period wins over the derived one', () => {

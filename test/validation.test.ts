@@ -87,7 +87,7 @@ const cases: Case[] = [
   [
     'a reserved environment name',
     () => ({ container: { environment: { DB_PASSWORD: 'hunter2' } } }),
-    '`container.environment` must not set DB_PASSWORD: the construct sets PORT, NODE_ENV, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD itself.',
+    '`container.environment` must not set DB_PASSWORD: the construct sets PORT, NODE_ENV, DB_POOL_MAX, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD itself.',
   ],
   [
     'a credential in plain environment',
@@ -170,9 +170,32 @@ const cases: Case[] = [
     '`migrations.command` must be a non-empty list of non-empty strings, such as ["node", "dist/migrate-cli.js", "up"], got [].',
   ],
   [
-    'a migration timeout above 110 minutes',
-    () => ({ migrations: { command: ['migrate'], timeout: Duration.hours(3) } }),
-    '`migrations.timeout` must be from 60 seconds to 6600 seconds, got 3 hours.',
+    'a migration timeout longer than CloudFormation waits',
+    () => ({ migrations: { command: ['migrate'], timeout: Duration.minutes(56) } }),
+    '`migrations.timeout` must be from 1 minute to 55 minutes, got 56 minutes: CloudFormation waits for the gate one hour at most, and starting and stopping the task needs the other 5.',
+  ],
+  [
+    'a database pool of 0',
+    () => ({ container: { databasePoolSize: 0 } }),
+    '`container.databasePoolSize` must be an integer from 1 to 1000, got 0.',
+  ],
+  [
+    'more connections at full scale than the instance class allows',
+    () => ({ scaling: { maxCapacity: 10 }, container: { databasePoolSize: 10 }, migrations: { command: ['migrate'] } }),
+    '`scaling.maxCapacity` (10) x `container.databasePoolSize` (10) + the migration task (10) + a reserve (5) = 115 connections, more than the 112 that `database.instanceType` t4g.micro allows (max_connections); lower `scaling.maxCapacity` or `container.databasePoolSize`, or choose a larger `database.instanceType`.',
+  ],
+  [
+    'a pool that rotation tips over the limit',
+    () => ({
+      scaling: { maxCapacity: 10 },
+      container: { databasePoolSize: 10 },
+      database: {
+        rotation: CredentialRotation.every(Duration.days(30)),
+        instanceType: new ec2.InstanceType('t4g.micro'),
+      },
+      migrations: { command: ['migrate'] },
+    }),
+    '`scaling.maxCapacity` (10) x `container.databasePoolSize` (10) + the migration task (10) + the rotation function (1) + a reserve (5) = 116 connections',
   ],
   [
     'a malformed domain name',
@@ -321,6 +344,24 @@ describe('validation', () => {
     expect(() => synth({ image: image() }, stack)).toThrow(
       `Test/Api: \`image\`: ServiceImage.fromRepositoryTag(tag) needs 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-', got ${got}.`,
     );
+  });
+
+  test('refuses the latest tag in prod, and allows it in dev', () => {
+    const stack = newStack();
+    expect(() =>
+      synth({ profile: EnvironmentProfile.PROD, image: ServiceImage.fromRepositoryTag('latest') }, stack),
+    ).toThrow(
+      'Test/Api: `image`: ServiceImage.fromRepositoryTag("latest") is refused in prod: a moving tag names no build, cannot be rolled back to, and the prod repository\'s tags are immutable. Use a tag that names one build, such as the git commit.',
+    );
+    expect(() => synth({ image: ServiceImage.fromRepositoryTag('latest') })).not.toThrow();
+  });
+
+  test('the connection budget fits the defaults of both profiles and is skipped for unknown classes', () => {
+    expect(() => synth({ migrations: { command: ['migrate'] } })).not.toThrow();
+    expect(() => synth({ profile: EnvironmentProfile.PROD, migrations: { command: ['migrate'] } })).not.toThrow();
+    expect(() =>
+      synth({ scaling: { maxCapacity: 1000 }, database: { instanceType: new ec2.InstanceType('m7g.metal') } }),
+    ).not.toThrow();
   });
 
   test('refuses an image directory that is empty', () => {

@@ -28,7 +28,15 @@ export function scenario(name: ScenarioName, extra: PropsWithoutImage = {}): Sce
     profile,
     ...(name === 'prod-https-gate' ? { migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] } } : {}),
     ...extra,
-    loadBalancer: { ...(certificate ? { https: Https.fromCertificate(certificate) } : {}), ...extra.loadBalancer },
+    // Prod without a certificate: TLS ends upstream (the only plain-HTTP prod the construct accepts).
+    loadBalancer: {
+      https: certificate
+        ? Https.fromCertificate(certificate)
+        : name === 'prod'
+          ? Https.terminatedUpstream()
+          : undefined,
+      ...extra.loadBalancer,
+    },
   });
   return { name, stack, construct };
 }

@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FargateWebServiceWithDatabaseProps, ServiceImage } from '../src';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { EnvironmentProfile, FargateWebServiceWithDatabaseProps, Https, ServiceImage } from '../src';
 
 /** A minimal app directory with a Dockerfile: synthesis only copies it, no Docker engine is needed. */
 export const FIXTURE_APP = path.join(__dirname, 'fixtures', 'app');
@@ -22,4 +23,18 @@ export function resourceCounts(template: Template): Record<string, number> {
     counts[resource.Type] = (counts[resource.Type] ?? 0) + 1;
   }
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * Prod refuses plain HTTP, so a prod stack built for a test or a benchmark gets an imported certificate unless the
+ * caller chose `loadBalancer.https` itself.
+ */
+export function withProdHttps(stack: Stack, props: PropsWithoutImage): PropsWithoutImage {
+  if (props.profile !== EnvironmentProfile.PROD || props.loadBalancer?.https) return props;
+  const certificate = acm.Certificate.fromCertificateArn(
+    stack,
+    'ProdCertificate',
+    'arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+  );
+  return { ...props, loadBalancer: { ...props.loadBalancer, https: Https.fromCertificate(certificate) } };
 }

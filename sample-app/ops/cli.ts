@@ -146,7 +146,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const tag = (values.tag as string | undefined) ?? gitTag();
         const started = new Date();
         const deployed = cdk(io, ['deploy', '-c', `profile=${profile}`, '-c', `imageTag=${tag}`, stackName]);
-        io.out(deployed === 0 ? 'cdk deploy finished; following the ECS deployment' : 'cdk deploy failed; what ECS says:');
+        io.out(
+          deployed === 0 ? 'cdk deploy finished; following the ECS deployment' : 'cdk deploy failed; what ECS says:',
+        );
         const watched = await follow(io, stackName, values, started);
         return deployed === 0 ? watched : deployed;
       }

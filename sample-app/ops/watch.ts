@@ -121,4 +121,5 @@ async function targetHealth(elbv2: ElasticLoadBalancingV2Client, service: Servic
 }
 
 const time = (date: Date | undefined) => date?.getTime() ?? 0;
-const taskDefinitionName = (d: Deployment) => (d.taskDefinition ?? '').split('/').pop() ?? 'the previous task definition';
+const taskDefinitionName = (d: Deployment) =>
+  (d.taskDefinition ?? '').split('/').pop() ?? 'the previous task definition';

@@ -13,10 +13,14 @@ async function lockHolder(db: TestDatabase): Promise<{ release(): Promise<void> 
     user: db.config.user,
     password: db.config.password,
   });
+  client.on('error', () => undefined);
   await client.connect();
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  let released = false;
   return {
     async release() {
+      if (released) return;
+      released = true;
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       await client.end();
     },
@@ -85,17 +89,33 @@ describe('migrations (npm run migrate, compiled: Umzug CLI under the advisory lo
   });
 
   test('down waits for the lock an up holds: a down during migrations never runs at the same time', async () => {
+    await migrate(db, 'up');
     // Another session holds the migration lock; down must wait for it instead of reverting underneath.
     const holder = await lockHolder(db);
-    const down = migrate(db, 'down');
-    await new Promise((r) => setTimeout(r, 1000));
-    const [waiting] = await query(
-      db.config,
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'sample-users-api-migrate' AND wait_event_type = 'Lock'",
-    );
-    expect(waiting.n).toBe(1);
-    await holder.release();
-    expect((await down).code).toBe(0);
+    let finished = false;
+    try {
+      const down = migrate(db, 'down').then((result) => {
+        finished = true;
+        return result;
+      });
+      // The CLI needs a moment to start; wait (bounded) until its lock request is seen waiting.
+      let waiting = 0;
+      for (let i = 0; i < 60 && waiting === 0 && !finished; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        [{ n: waiting }] = await query(
+          db.config,
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'sample-users-api-migrate' AND wait_event_type = 'Lock'",
+        );
+      }
+      expect({ waiting, finished }).toEqual({ waiting: 1, finished: false });
+      // Read the table directly: every CLI command, listing included, waits for the lock too.
+      expect(await query(db.config, 'SELECT name FROM migrations')).toEqual([{ name: MIGRATION }]);
+      await holder.release();
+      expect((await down).code).toBe(0);
+      expect(await query(db.config, 'SELECT name FROM migrations')).toEqual([]);
+    } finally {
+      await holder.release();
+    }
   });
 
   test('an unknown command names the choices and exits non-zero; --help lists the commands and exits 0', async () => {

@@ -325,15 +325,23 @@ function serviceSequence(...looks: Deployment[][]) {
     };
     call = i === looks.length - 1 ? (call.resolves(answer) as any) : (call.resolvesOnce(answer) as any);
   });
-  elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }] });
+  elbv2
+    .on(DescribeTargetHealthCommand)
+    .resolves({ TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }] });
 }
 
 describe('ops watch: follows one deployment to its end', () => {
   test('a rollout that completes exits 0 and says so', async () => {
     deployedStack();
     serviceSequence(
-      [deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 0, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 2, 2, 7)],
-      [deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 2, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 0, 0, 7)],
+      [
+        deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 0, 2, 8),
+        deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 2, 2, 7),
+      ],
+      [
+        deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 2, 2, 8),
+        deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 0, 0, 7),
+      ],
       [deployment('new', 'PRIMARY', DeploymentRolloutState.COMPLETED, 2, 2, 8)],
     );
     const io = fakeIo();
@@ -345,12 +353,23 @@ describe('ops watch: follows one deployment to its end', () => {
     expect(io.sleeps).toBe(2);
   });
 
-  test('a rollout the circuit breaker stops exits 1 with ECS\'s reason and the version it went back to', async () => {
+  test("a rollout the circuit breaker stops exits 1 with ECS's reason and the version it went back to", async () => {
     deployedStack();
     serviceSequence(
-      [deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 0, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 2, 2, 7)],
       [
-        deployment('new', 'ACTIVE', DeploymentRolloutState.FAILED, 0, 0, 8, 'ECS deployment circuit breaker: tasks failed to start.'),
+        deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 0, 2, 8),
+        deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 2, 2, 7),
+      ],
+      [
+        deployment(
+          'new',
+          'ACTIVE',
+          DeploymentRolloutState.FAILED,
+          0,
+          0,
+          8,
+          'ECS deployment circuit breaker: tasks failed to start.',
+        ),
         deployment('old', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 2, 2, 7),
       ],
     );
@@ -364,8 +383,21 @@ describe('ops watch: follows one deployment to its end', () => {
   test('a rollout replaced by the previous version (a deployment alarm) exits 1 as rolled back', async () => {
     deployedStack();
     serviceSequence(
-      [deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 1, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 2, 2, 7)],
-      [deployment('old', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 2, 2, 7, 'Rolling back: alarm Api-Target5xx in ALARM.')],
+      [
+        deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 1, 2, 8),
+        deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 2, 2, 7),
+      ],
+      [
+        deployment(
+          'old',
+          'PRIMARY',
+          DeploymentRolloutState.IN_PROGRESS,
+          2,
+          2,
+          7,
+          'Rolling back: alarm Api-Target5xx in ALARM.',
+        ),
+      ],
     );
     const io = fakeIo();
     expect(await main(['watch'], io)).toBe(1);
@@ -376,7 +408,10 @@ describe('ops watch: follows one deployment to its end', () => {
 
   test('a rollout that does not finish in time exits 1 with its last state', async () => {
     deployedStack();
-    serviceSequence([deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 1, 2, 8), deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 1, 1, 7)]);
+    serviceSequence([
+      deployment('new', 'PRIMARY', DeploymentRolloutState.IN_PROGRESS, 1, 2, 8),
+      deployment('old', 'ACTIVE', DeploymentRolloutState.COMPLETED, 1, 1, 7),
+    ]);
     const io = fakeIo();
     let clock = Date.now();
     io.sleep = async (ms: number) => {
@@ -399,7 +434,15 @@ describe('ops watch: follows one deployment to its end', () => {
   test('deploy-app exits 1 when cdk succeeded but ECS rolled the new version back', async () => {
     deployedStack();
     serviceSequence([
-      deployment('new', 'ACTIVE', DeploymentRolloutState.FAILED, 0, 0, 8, 'ECS deployment circuit breaker: tasks failed to start.'),
+      deployment(
+        'new',
+        'ACTIVE',
+        DeploymentRolloutState.FAILED,
+        0,
+        0,
+        8,
+        'ECS deployment circuit breaker: tasks failed to start.',
+      ),
       deployment('old', 'PRIMARY', DeploymentRolloutState.COMPLETED, 2, 2, 7),
     ]);
     const io = fakeIo();
@@ -407,7 +450,7 @@ describe('ops watch: follows one deployment to its end', () => {
     expect(io.stderr.join('\n')).toContain('rolled back: ECS deployment circuit breaker: tasks failed to start.');
   });
 
-  test('deploy-app keeps cdk\'s exit code when cdk failed, after saying what ECS reports', async () => {
+  test("deploy-app keeps cdk's exit code when cdk failed, after saying what ECS reports", async () => {
     deployedStack();
     serviceSequence([deployment('new', 'PRIMARY', DeploymentRolloutState.COMPLETED, 2, 2, 8)]);
     const io = fakeIo();

@@ -1,4 +1,5 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { isKnown, PropChecker } from '../internal/validation';
 
 const GIB = 1024 ** 3;
 /** Memory (GiB) of the common sizes of the general-purpose and burstable classes; memory-optimised classes double it. */
@@ -32,4 +33,44 @@ export function instanceMemoryBytes(instanceType: ec2.InstanceType): number | un
 /** PostgreSQL on RDS: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000). */
 export function maxConnections(memoryBytes: number): number {
   return Math.min(Math.floor(memoryBytes / 9531392), 5000);
+}
+
+/** Who holds connections to the database at most, for the synth-time budget. */
+export interface ConnectionDemand {
+  readonly maxCapacity: number;
+  readonly poolSize: number;
+  /** The migration gate's task holds a pool too. */
+  readonly migrationTask: boolean;
+  readonly rotation: boolean;
+  readonly reserve: number;
+  readonly instanceType: ec2.InstanceType;
+}
+
+/**
+ * Refuses a configuration whose connections at full scale cannot fit the instance class's `max_connections`: then
+ * scale-out would end in connection errors, not in more capacity. Skipped when a value is a token or the class's
+ * memory is unknown.
+ */
+export function checkConnectionBudget(check: PropChecker, demand: ConnectionDemand): void {
+  const memory = instanceMemoryBytes(demand.instanceType);
+  if (memory === undefined || !isKnown(demand.maxCapacity) || !isKnown(demand.poolSize)) return;
+  const limit = maxConnections(memory);
+  const parts = [
+    `\`scaling.maxCapacity\` (${demand.maxCapacity}) x \`container.databasePoolSize\` (${demand.poolSize})`,
+  ];
+  let total = demand.maxCapacity * demand.poolSize;
+  if (demand.migrationTask) {
+    parts.push(`the migration task (${demand.poolSize})`);
+    total += demand.poolSize;
+  }
+  if (demand.rotation) {
+    parts.push('the rotation function (1)');
+    total += 1;
+  }
+  parts.push(`a reserve (${demand.reserve})`);
+  total += demand.reserve;
+  check.refuse(
+    total > limit,
+    `${parts.join(' + ')} = ${total} connections, more than the ${limit} that \`database.instanceType\` ${demand.instanceType} allows (max_connections); lower \`scaling.maxCapacity\` or \`container.databasePoolSize\`, or choose a larger \`database.instanceType\`.`,
+  );
 }

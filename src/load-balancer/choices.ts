@@ -20,9 +20,20 @@ export class Https {
     return new Https('Https.fromDomain(domainName, hostedZone)', undefined, { domainName, hostedZone });
   }
 
-  /** No HTTPS listener: the service is served over plain HTTP on port 80. */
+  /**
+   * No HTTPS listener: the service is served over plain HTTP on port 80. Refused in prod: use `terminatedUpstream()`
+   * when TLS really ends in front of this load balancer.
+   */
   public static none(): Https {
     return new Https('Https.none()');
+  }
+
+  /**
+   * No HTTPS listener here because TLS ends in front of this load balancer (a CDN or another proxy you run): plain
+   * HTTP on port 80, accepted in prod with a warning. Restrict who can reach the load balancer yourself.
+   */
+  public static terminatedUpstream(): Https {
+    return new Https('Https.terminatedUpstream()', undefined, undefined, true);
   }
 
   private constructor(
@@ -31,6 +42,8 @@ export class Https {
     public readonly _certificate?: acm.ICertificate,
     /** @internal */
     public readonly _domain?: { readonly domainName: string; readonly hostedZone: route53.IHostedZone },
+    /** @internal */
+    public readonly _terminatedUpstream = false,
   ) {}
 
   /** How this choice was made, as code. */

@@ -38,6 +38,17 @@ export function resolveLoadBalancer(
 ): ResolvedLoadBalancer {
   const lb = props ?? {};
   const https = lb.https ?? defaults['LoadBalancerOptions.https'];
+  const plainHttp = !https._certificate && !https._domain;
+  check.refuse(
+    profile === EnvironmentProfile.PROD && plainHttp && !https._terminatedUpstream,
+    '`loadBalancer.https` is required in prod: give Https.fromDomain(domainName, hostedZone) or Https.fromCertificate(certificate). For a service behind another TLS terminator (a CDN or proxy), choose Https.terminatedUpstream().',
+  );
+  if (https._terminatedUpstream) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-fargate-web-service-with-database:tlsTerminatedUpstream',
+      'The load balancer serves plain HTTP (Https.terminatedUpstream()): make sure only your TLS terminator can reach it, and that clients never call it directly.',
+    );
+  }
   if (https._domain) {
     check.matches(
       'loadBalancer.https',
@@ -120,15 +131,9 @@ function resolveAccessLogs(
 ): AccessLogs {
   const accessLogs = requested ?? profileDefault;
   if (!accessLogs._enabled || !Token.isUnresolved(Stack.of(scope).region)) return accessLogs;
-  check.refuse(
-    requested !== undefined,
-    "`loadBalancer.accessLogs` needs a stack with a concrete region (new Stack(app, id, { env: { region } })): the bucket policy names the region's load balancing account.",
+  check.fail(
+    `\`loadBalancer.accessLogs\`${requested ? '' : ' (on by default in prod)'} needs a stack with a concrete region: give the stack \`env.region\` (new Stack(app, id, { env: { region } })), because the bucket policy names the region's load balancing account; or choose AccessLogs.disabled().`,
   );
-  Annotations.of(scope).addWarningV2(
-    'cdk-fargate-web-service-with-database:accessLogsNeedRegion',
-    'Load balancer access logs are off because the stack has no concrete region; give the stack env.region to turn them on (the prod profile wants them).',
-  );
-  return AccessLogs.disabled();
 }
 
 /** The parts of the load balancer the construct exposes. */

@@ -17,6 +17,11 @@ import { MigrationOptions } from '../props';
 
 export type ResolvedMigrations = Resolved<MigrationOptions>;
 
+/** CloudFormation waits for a custom resource one hour at most. */
+const CUSTOM_RESOURCE_MAX_WAIT = Duration.hours(1);
+/** What the gate needs besides the migrations: starting the task (image pull, secrets) and stopping it. */
+const GATE_MARGIN = Duration.minutes(5);
+
 /** The migration gate, or undefined without `migrations`. */
 export function resolveMigrations(
   check: PropChecker,
@@ -34,7 +39,14 @@ export function resolveMigrations(
       `\`migrations.command\` must be a non-empty list of non-empty strings, such as ["node", "dist/migrate-cli.js", "up"], got ${JSON.stringify(command)}.`,
     );
   }
-  check.duration('migrations.timeout', props.timeout, 60, 110 * 60);
+  const longest = CUSTOM_RESOURCE_MAX_WAIT.toMinutes() - GATE_MARGIN.toMinutes();
+  const timeout = props.timeout;
+  check.refuse(
+    timeout !== undefined &&
+      !timeout.isUnresolved() &&
+      (timeout.toSeconds() < 60 || timeout.toSeconds() > longest * 60),
+    `\`migrations.timeout\` must be from 1 minute to ${longest} minutes, got ${timeout?.toHumanString()}: CloudFormation waits for the gate one hour at most, and starting and stopping the task needs the other ${GATE_MARGIN.toMinutes()}.`,
+  );
   return {
     command,
     timeout: props.timeout ?? defaults['MigrationOptions.timeout'],
@@ -61,6 +73,7 @@ export interface GatedParts {
   readonly service: ecs.FargateService;
   readonly securityGroup: ec2.ISecurityGroup;
   readonly database: rds.DatabaseInstance;
+  readonly databaseSecurityGroup: ec2.ISecurityGroup;
   readonly logGroups: LogGroupFactory;
   readonly acks: Acknowledgements;
 }
@@ -133,7 +146,7 @@ export function createMigrationGate(scope: Construct, gate: ResolvedMigrations, 
     onEventHandler: onEvent,
     isCompleteHandler: isComplete,
     queryInterval: Duration.seconds(15),
-    totalTimeout: Duration.seconds(Math.min(gate.timeout.toSeconds() + 300, 7200)),
+    totalTimeout: Duration.seconds(gate.timeout.toSeconds() + GATE_MARGIN.toSeconds()),
     logGroup: logGroups.createLogGroup(scope, 'MigrationProviderLogs'),
     disableWaiterStateMachineLogging: false,
     waiterStateMachineLogOptions: {
@@ -145,6 +158,8 @@ export function createMigrationGate(scope: Construct, gate: ResolvedMigrations, 
   const resource = new CustomResource(scope, 'Migrations', {
     serviceToken: provider.serviceToken,
     resourceType: 'Custom::MigrationGate',
+    // The gate stops its task at `timeout`; CloudFormation gives up only after that, so the stop always happens.
+    serviceTimeout: Duration.seconds(gate.timeout.toSeconds() + GATE_MARGIN.toSeconds()),
     properties: {
       Cluster: parts.cluster.clusterArn,
       TaskDefinition: parts.taskDefinition.taskDefinitionArn,
@@ -156,7 +171,9 @@ export function createMigrationGate(scope: Construct, gate: ResolvedMigrations, 
       TimeoutSeconds: String(gate.timeout.toSeconds()),
     },
   });
-  resource.node.addDependency(parts.database);
+  // The very first deployment: the task must be able to pull its image and read its secrets (the execution role's
+  // policy) and to reach the database (the database security group's ingress rule) before it starts.
+  resource.node.addDependency(parts.database, parts.databaseSecurityGroup, parts.taskDefinition.obtainExecutionRole());
   parts.service.node.addDependency(resource);
   acknowledgeGate(acks, onEvent, isComplete, provider);
   return resource;

@@ -19,7 +19,7 @@ export const DATABASE_SECRET_FIELDS: Readonly<Record<string, string>> = {
 };
 
 /** Environment variable names the construct sets itself. */
-export const RESERVED_ENVIRONMENT = ['PORT', 'NODE_ENV', ...Object.keys(DATABASE_SECRET_FIELDS)];
+export const RESERVED_ENVIRONMENT = ['PORT', 'NODE_ENV', 'DB_POOL_MAX', ...Object.keys(DATABASE_SECRET_FIELDS)];
 const CREDENTIAL_LIKE_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i;
 const ENVIRONMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -31,6 +31,7 @@ export function resolveContainer(
 ): ResolvedContainer {
   const c = props ?? {};
   check.integer('container.port', c.port, 1, 65535);
+  check.integer('container.databasePoolSize', c.databasePoolSize, 1, 1000);
   check.duration('container.stopTimeout', c.stopTimeout, 2, 120);
   const environment = c.environment ?? {};
   const secrets = c.secrets ?? {};
@@ -59,6 +60,7 @@ export function resolveContainer(
   const choice = c.healthCheck ?? defaults['ContainerOptions.healthCheck'];
   return {
     port,
+    databasePoolSize: c.databasePoolSize ?? defaults['ContainerOptions.databasePoolSize'],
     environment,
     secrets,
     healthCheck: choice._nodeFetch ? nodeFetchHealthCheck(port, inputs.healthCheckPath, defaults) : choice._healthCheck,

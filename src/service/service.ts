@@ -158,6 +158,7 @@ export function createService(
       ...inputs.extraEnvironment,
       ...c.environment,
       PORT: Tokenization.stringifyNumber(c.port),
+      DB_POOL_MAX: Tokenization.stringifyNumber(c.databasePoolSize),
       NODE_ENV: 'production',
     },
     secrets: { ...c.secrets, ...databaseSecrets },

@@ -33,6 +33,26 @@ describe('migration gate wiring', () => {
     );
   });
 
+  test('on the very first deployment the gate waits for the execution role policy and the database ingress rule', () => {
+    const gate = onlyResource(template, 'Custom::MigrationGate');
+    const executionPolicy = Object.entries<any>(template.findResources('AWS::IAM::Policy')).find(([, p]) =>
+      p.Properties.Roles.some((r: any) => /^ApiTaskDefExecutionRole/.test(r.Ref)),
+    )![0];
+    const ingress = Object.entries<any>(template.findResources('AWS::EC2::SecurityGroupIngress')).find(
+      ([, r]) =>
+        r.Properties.FromPort === 5432 &&
+        r.Properties.GroupId['Fn::GetAtt'][0] ===
+          stack.getLogicalId(construct.databaseSecurityGroup.node.defaultChild as any),
+    )![0];
+    expect(gate.resource.DependsOn).toEqual(expect.arrayContaining([executionPolicy, ingress]));
+  });
+
+  test('CloudFormation waits for the gate the timeout plus 5 minutes, within its one-hour limit', () => {
+    expect(onlyResource(template, 'Custom::MigrationGate').props.ServiceTimeout).toBe(String(15 * 60 + 300));
+    const longest = synth({ migrations: { command, timeout: Duration.minutes(55) } }).template;
+    expect(onlyResource(longest, 'Custom::MigrationGate').props.ServiceTimeout).toBe('3600');
+  });
+
   test('the starter may run only this task definition family in this cluster and pass only its two roles', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy')).filter((p) =>
       p.Properties.Roles.some((r: any) => /^ApiMigrationStarterServiceRole/.test(r.Ref)),

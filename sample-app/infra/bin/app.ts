@@ -48,15 +48,19 @@ for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
   new FargateWebServiceWithDatabase(stack, 'Api', {
     profile,
     image: imageTag ? ServiceImage.fromRepositoryTag(imageTag) : ServiceImage.fromDirectory(appDirectory),
-    loadBalancer:
-      domainName && hostedZoneId && zoneName
-        ? {
-            https: Https.fromDomain(
+    loadBalancer: {
+      // HTTPS with a domain. Without one (an offline synthesis, a first try), prod is told that TLS ends in front of
+      // the load balancer, the only plain-HTTP prod the construct accepts, with a warning; dev serves plain HTTP.
+      https:
+        domainName && hostedZoneId && zoneName
+          ? Https.fromDomain(
               domainName,
               route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId, zoneName }),
-            ),
-          }
-        : undefined,
+            )
+          : profile === EnvironmentProfile.PROD
+            ? Https.terminatedUpstream()
+            : Https.none(),
+    },
     // The image's `npm run migrate -- up`, without npm (the root filesystem is read-only).
     migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
     monitoring: alarmEmail ? { alarms: Alarms.toNewTopic({ email: alarmEmail }) } : undefined,

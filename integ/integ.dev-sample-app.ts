@@ -29,6 +29,8 @@ const integ = new IntegTest(app, 'DevSampleApp', {
   testCases: [stack],
   // The database makes a second deployment (the update workflow) too slow to be worth it here.
   stackUpdateWorkflow: false,
+  // Any change to the container makes a new task definition revision: replacing it is how ECS deploys.
+  allowDestroy: ['AWS::ECS::TaskDefinition'],
 });
 const eventually = { totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) };
 

@@ -43,7 +43,12 @@ const api = new FargateWebServiceWithDatabase(stack, 'Api', {
   },
 });
 
-const integ = new IntegTest(app, 'ProdDatabase', { testCases: [stack], stackUpdateWorkflow: false });
+const integ = new IntegTest(app, 'ProdDatabase', {
+  testCases: [stack],
+  stackUpdateWorkflow: false,
+  // Any change to the container makes a new task definition revision: replacing it is how ECS deploys.
+  allowDestroy: ['AWS::ECS::TaskDefinition'],
+});
 const eventually = { totalTimeout: Duration.minutes(15), interval: Duration.seconds(30) };
 
 const database = integ.assertions

@@ -35,6 +35,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   majorVersion: 0,
   releaseToNpm: true,
   npmDistTag: 'latest',
+  // commit-and-tag-version 13 needs Node.js 22; 12 runs on the Node.js 20 this project supports.
+  bumpPackage: 'commit-and-tag-version@^12',
   depsUpgrade: false,
   pullRequestTemplate: false,
   // jsii language targets: npm only for now. PyPI, Maven, NuGet and Go packaging need registries (and toolchains)

@@ -5,7 +5,7 @@
  * db.m7g.large PostgreSQL with deletion protection, a WAF web ACL, an AWS Backup plan, alarms and the dashboard.
  *
  * Checks: the database is Multi-AZ, deletion-protected and storage-encrypted; the service runs its desired count of
- * two tasks, one in each of the first two AZs; the eleven alarms exist. Then it turns deletion protection off on the
+ * two tasks, one in each of the first two AZs; the eleven alarms and the two deployment alarms exist. Then it turns deletion protection off on the
  * database and the load balancer so the test can clean up.
  *
  * Prerequisites: an AWS account and region bootstrapped with `cdk bootstrap`, and credentials.
@@ -84,10 +84,14 @@ const spread = integ.assertions
   );
 
 const alarms = integ.assertions
-  .awsApiCall('CloudWatch', 'describeAlarms', { AlarmNames: api.alarms.map((a) => a.alarmName) })
+  .awsApiCall('CloudWatch', 'describeAlarms', {
+    AlarmNames: [...api.alarms, ...api.deploymentAlarms].map((a) => a.alarmName),
+  })
   .expect(
     ExpectedResult.objectLike({
-      MetricAlarms: Match.arrayWith(api.alarms.map((a) => Match.objectLike({ AlarmName: a.alarmName }))),
+      MetricAlarms: Match.arrayWith(
+        [...api.alarms, ...api.deploymentAlarms].map((a) => Match.objectLike({ AlarmName: a.alarmName })),
+      ),
     }),
   );
 

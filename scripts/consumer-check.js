@@ -65,7 +65,9 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   const repo = one(template, 'AWS::ECR::Repository').Properties;
   check(stackName, 'ECR scan on push and lifecycle rules', repo.ImageScanningConfiguration.ScanOnPush === true && !!repo.LifecyclePolicy);
   check(stackName, 'migration gate runs before the service', !!gate && [].concat(service[1].DependsOn || []).includes(gate[0]));
-  check(stackName, 'eleven alarms', ofType(template, 'AWS::CloudWatch::Alarm').length === 11);
+  check(stackName, 'eleven alarms and two deployment alarms', ofType(template, 'AWS::CloudWatch::Alarm').length === 13);
+  check(stackName, 'deployment alarms roll a failing rollout back',
+    deployment.Alarms?.Enable === true && deployment.Alarms?.Rollback === true && deployment.Alarms?.AlarmNames?.length === 2);
   check(stackName, `NAT gateways ${prod ? 2 : 0}`, ofType(template, 'AWS::EC2::NatGateway').length === (prod ? 2 : 0));
 
   // cdk-nag's report per pack: Non-Compliant (by level) are findings, Suppressed are acknowledged, UNKNOWN are rules

@@ -8,6 +8,7 @@ import { AccessLogs, Https, WebAcl } from './load-balancer/choices';
 import { Alarms } from './monitoring/alarms-choice';
 import { EnvironmentProfile } from './profile';
 import { ContainerHealthCheck } from './service/container-health-check';
+import { DeploymentAlarms } from './service/deployment-alarms';
 
 /** A default that differs between the profiles. */
 export class ByProfile<T> {
@@ -60,6 +61,10 @@ export const DEFAULTS = {
   'ServiceOptions.cpuArchitecture': ecs.CpuArchitecture.X86_64,
   'ServiceOptions.spotPercentage': 0,
   'ServiceOptions.enableExecuteCommand': false,
+  'ServiceOptions.deploymentAlarms': DeploymentAlarms.rollbackOnErrors(),
+  'RollbackAlarmOptions.target5xxPercent': 5,
+  'RollbackAlarmOptions.minimumRequestsPerMinute': 20,
+  'RollbackAlarmOptions.unhealthyHostCount': 1,
   /** The grace period is derived: this start allowance + interval x healthy threshold x 2. */
   'Fixed.gracePeriodStartAllowance': Duration.seconds(30),
 

@@ -18,6 +18,7 @@ import { Acknowledgements } from './internal/acknowledge';
 import { createLoadBalancer } from './load-balancer/load-balancer';
 import { LogGroupFactory } from './logging';
 import { createMigrationGate, migrationEnvironment } from './migration-gate/migration-gate';
+import { ServiceMetrics } from './monitoring/metrics';
 import { createMonitoring } from './monitoring/monitoring';
 import { createNetwork } from './network';
 import { PolicyAcknowledgement } from './policy-acknowledgement';
@@ -26,6 +27,7 @@ import { FargateWebServiceWithDatabaseProps } from './props';
 import { createRepository } from './repository';
 import { resolveParts } from './resolve';
 import { addScaling } from './scaling';
+import { addDeploymentAlarms } from './service/rollout';
 import { createService } from './service/service';
 
 /**
@@ -85,6 +87,11 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly migrationGate?: CustomResource;
   /** The alarms (empty with `Alarms.none()`). */
   public readonly alarms: cloudwatch.Alarm[];
+  /**
+   * The alarms ECS watches during a deployment and rolls back on (empty with `DeploymentAlarms.none()`). They notify
+   * the alarm topic too, when there is one.
+   */
+  public readonly deploymentAlarms: cloudwatch.Alarm[];
   /** The topic the alarms notify, when there are alarms. */
   public readonly alarmTopic?: sns.ITopic;
   /** The CloudWatch dashboard, unless turned off. */
@@ -175,18 +182,20 @@ export class FargateWebServiceWithDatabase extends Construct {
       });
     }
 
-    const monitoring = createMonitoring(
-      this,
-      parts.monitoring,
-      {
-        loadBalancer: this.loadBalancer,
-        targetGroup: this.targetGroup,
-        cluster: this.cluster,
-        service: this.service,
-        database: this.database,
-      },
-      acks,
-    );
+    // Each metric is defined once, for the alarms, the deployment alarms and the dashboard.
+    const metrics = new ServiceMetrics({
+      loadBalancer: this.loadBalancer,
+      targetGroup: this.targetGroup,
+      cluster: this.cluster,
+      service: this.service,
+      database: this.database,
+    });
+    const monitoring = createMonitoring(this, parts.monitoring, metrics, acks);
+    this.deploymentAlarms = addDeploymentAlarms(this, parts.rollout, {
+      service: this.service,
+      metrics,
+      action: monitoring.alarmAction,
+    });
     this.alarms = monitoring.alarms;
     this.alarmTopic = monitoring.alarmTopic;
     this.dashboard = monitoring.dashboard;

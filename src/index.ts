@@ -5,5 +5,6 @@ export * from './service-image';
 export * from './policy-acknowledgement';
 export * from './load-balancer/choices';
 export * from './service/container-health-check';
+export * from './service/deployment-alarms';
 export * from './database/credential-rotation';
 export * from './monitoring/alarms-choice';

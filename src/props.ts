@@ -9,6 +9,7 @@ import { AccessLogs, Https, WebAcl } from './load-balancer/choices';
 import { Alarms } from './monitoring/alarms-choice';
 import { EnvironmentProfile } from './profile';
 import { ContainerHealthCheck } from './service/container-health-check';
+import { DeploymentAlarms } from './service/deployment-alarms';
 import { ServiceImage } from './service-image';
 
 /** Where the construct's resources live on the network. */
@@ -273,6 +274,14 @@ export interface ServiceOptions {
    * threshold x 2 (90 s with the default health check)
    */
   readonly healthCheckGracePeriod?: Duration;
+
+  /**
+   * Alarms that make ECS roll a deployment back when the new version serves errors or fails its health checks,
+   * while the deployment runs (on top of the circuit breaker, which catches tasks that never become healthy).
+   *
+   * @default DeploymentAlarms.rollbackOnErrors()
+   */
+  readonly deploymentAlarms?: DeploymentAlarms;
 
   /**
    * Allow `aws ecs execute-command` into running tasks.

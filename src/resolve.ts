@@ -13,6 +13,7 @@ import { FargateWebServiceWithDatabaseProps } from './props';
 import { ResolvedRepository, resolveRepository } from './repository';
 import { ResolvedScaling, resolveScaling } from './scaling';
 import { ResolvedContainer, resolveContainer } from './service/container';
+import { ResolvedRollout, resolveRollout } from './service/rollout';
 import { ResolvedService, resolveService } from './service/service';
 import { ServiceImage } from './service-image';
 
@@ -27,6 +28,7 @@ export interface ResolvedParts {
   readonly loadBalancer: ResolvedLoadBalancer;
   readonly container: ResolvedContainer;
   readonly service: ResolvedService;
+  readonly rollout: ResolvedRollout;
   readonly scaling: ResolvedScaling;
   readonly migrations?: ResolvedMigrations;
   readonly monitoring: ResolvedMonitoring;
@@ -82,6 +84,7 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     loadBalancer,
     container,
     service,
+    rollout: resolveRollout(check, props.service?.deploymentAlarms, defaults),
     scaling,
     migrations,
     monitoring: resolveMonitoring(check, props.monitoring, defaults, {

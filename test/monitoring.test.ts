@@ -7,8 +7,11 @@ import { instanceMemoryBytes, maxConnections } from '../src/database/capacity';
 
 const GIB = 1024 ** 3;
 
+/** The notifying alarms by name; the two deployment alarms (`Rollout*`) are tested in rollout.test.ts. */
 function alarmsByName(template: Template): Record<string, any> {
-  const alarms = Object.values<any>(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+  const alarms = Object.values<any>(template.findResources('AWS::CloudWatch::Alarm'))
+    .map((a) => a.Properties)
+    .filter((a) => !/-Rollout[^-]*$/.test(String(a.AlarmName)));
   return Object.fromEntries(alarms.map((a) => [String(a.AlarmName).split('-').pop(), a]));
 }
 
@@ -158,10 +161,11 @@ describe('monitoring', () => {
     const names = Object.values<any>(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map(
       (a) => a.Properties.AlarmName,
     );
-    expect(names).toHaveLength(22);
-    expect(new Set(names).size).toBe(22);
-    expect(names.filter((n) => n.includes('Orders'))).toHaveLength(11);
-    expect(names.filter((n) => n.includes('Billing'))).toHaveLength(11);
+    // Eleven alarms and two deployment alarms each.
+    expect(names).toHaveLength(26);
+    expect(new Set(names).size).toBe(26);
+    expect(names.filter((n) => n.includes('Orders'))).toHaveLength(13);
+    expect(names.filter((n) => n.includes('Billing'))).toHaveLength(13);
   });
 
   test.each([
@@ -171,12 +175,13 @@ describe('monitoring', () => {
     defaultStack(profile).template.resourceCountIs('AWS::CloudWatch::Dashboard', dashboards);
   });
 
-  test('prod alarms and dashboard can be turned off', () => {
+  test('prod alarms and dashboard can be turned off (the deployment alarms stay, without actions)', () => {
     const { template, construct } = synth({
       profile: EnvironmentProfile.PROD,
       monitoring: { alarms: Alarms.none(), dashboard: false },
     });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(Object.keys(alarmsByName(template))).toEqual([]);
+    expect(construct.deploymentAlarms).toHaveLength(2);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     template.resourceCountIs('AWS::SNS::Topic', 0);
     expect(construct.alarms).toEqual([]);

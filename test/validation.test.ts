@@ -5,6 +5,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import {
   Alarms,
   CredentialRotation,
+  DeploymentAlarms,
   EnvironmentProfile,
   FargateWebServiceWithDatabase,
   Https,
@@ -173,6 +174,16 @@ const cases: Case[] = [
     'a migration timeout longer than CloudFormation waits',
     () => ({ migrations: { command: ['migrate'], timeout: Duration.minutes(56) } }),
     '`migrations.timeout` must be from 1 minute to 55 minutes, got 56 minutes: CloudFormation waits for the gate one hour at most, and starting and stopping the task needs the other 5.',
+  ],
+  [
+    'a rollback 5xx share above 100 %',
+    () => ({ service: { deploymentAlarms: DeploymentAlarms.rollbackOnErrors({ target5xxPercent: 150 }) } }),
+    '`service.deploymentAlarms.target5xxPercent` must be an integer from 1 to 100, got 150.',
+  ],
+  [
+    'a rollback request minimum of 0',
+    () => ({ service: { deploymentAlarms: DeploymentAlarms.rollbackOnErrors({ minimumRequestsPerMinute: 0 }) } }),
+    '`service.deploymentAlarms.minimumRequestsPerMinute` must be an integer from 1 to 1000000, got 0.',
   ],
   [
     'a database pool of 0',

@@ -13,6 +13,18 @@ export function tlsOptions(config: DatabaseConfig): ConnectionOptions | false {
   };
 }
 
+/** Where and as whom a pg client connects, with the same TLS as every other connection of the app. */
+export function pgConnection(config: DatabaseConfig) {
+  return {
+    host: config.host,
+    port: config.port,
+    database: config.name,
+    user: config.user,
+    password: config.password,
+    ssl: tlsOptions(config),
+  };
+}
+
 /**
  * A Sequelize instance whose every wait is bounded: acquiring a pooled connection, opening one, and each query.
  * With Sequelize's defaults a hung database makes requests wait a minute or more; here they fail in about
@@ -56,12 +68,7 @@ export function createSequelize(config: DatabaseConfig, poolMax = config.poolMax
  */
 export function createReadPool(config: DatabaseConfig, max: number): Pool {
   const pool = new Pool({
-    host: config.host,
-    port: config.port,
-    database: config.name,
-    user: config.user,
-    password: config.password,
-    ssl: tlsOptions(config),
+    ...pgConnection(config),
     max,
     idleTimeoutMillis: 10000,
     connectionTimeoutMillis: config.timeoutMs,

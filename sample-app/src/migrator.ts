@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { QueryInterface, Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug, UmzugOptions } from 'umzug';
 import { DatabaseConfig } from './config';
-import { tlsOptions } from './db';
+import { pgConnection } from './db';
 
 /** The type every migration file implements. */
 export type Migration = Umzug<QueryInterface>['_types']['migration'];
@@ -47,12 +47,7 @@ export async function withMigrationLock<T>(
   lockTimeoutMs = 120000,
 ): Promise<T> {
   const client = new Client({
-    host: config.host,
-    port: config.port,
-    database: config.name,
-    user: config.user,
-    password: config.password,
-    ssl: tlsOptions(config),
+    ...pgConnection(config),
     connectionTimeoutMillis: config.timeoutMs,
     application_name: 'sample-users-api-migrate',
   });

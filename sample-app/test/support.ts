@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import pino from 'pino';
 import { Sequelize } from 'sequelize';
 import { DatabaseConfig } from '../src/config';
-import { Database, openDatabase } from '../src/db';
+import { Database, openDatabase, pgConnection } from '../src/db';
 import { migrateWithLock } from '../src/migrator';
 
 /** The PostgreSQL server the tests use: trust auth on 127.0.0.1:5432 unless TEST_PG_URL says otherwise. */
@@ -105,13 +105,7 @@ export async function createProxiedDatabase(overrides: Partial<DatabaseConfig> =
 
 /** Runs SQL on a test database. */
 export async function query<T = any>(config: DatabaseConfig, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({
-    host: config.host,
-    port: config.port,
-    database: config.name,
-    user: config.user,
-    password: config.password,
-  });
+  const client = new Client(pgConnection(config));
   await client.connect();
   try {
     return (await client.query(sql, params)).rows as T[];

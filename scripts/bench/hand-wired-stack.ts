@@ -3,7 +3,7 @@
  * aws-cdk-lib L2s, the way a team would build the same thing without this library. Same resources (the benchmark
  * compares the resource types one by one before it times anything), same settings where they cost synth time: KMS-encrypted log groups, flow logs, an ECR
  * repository with lifecycle rules, a TLS-only PostgreSQL with its secret, the ALB service with health checks,
- * auto-scaling on CPU and requests, eleven alarms to an encrypted topic, the stack outputs and a profile tag.
+ * auto-scaling on CPU and requests, eleven alarms and two deployment alarms to an encrypted topic, the stack outputs and a profile tag.
  *
  * It lives with the benchmark, not in the library build: when the construct gains a resource, `npm run bench:synth`
  * refuses to report a ratio until this reference is brought level.
@@ -247,7 +247,28 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
       60,
       { evaluationPeriods: 2 },
     ],
+    // The deployment alarms ECS rolls back on.
+    [
+      'Rollout5xxShare',
+      new cloudwatch.MathExpression({
+        expression: 'IF(requests >= 20, 100 * FILL(errors, 0) / requests, 0)',
+        usingMetrics: {
+          errors: web.targetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT),
+          requests: web.targetGroup.metrics.requestCount(),
+        },
+        period: Duration.minutes(1),
+      }),
+      5,
+      { evaluationPeriods: 3, datapointsToAlarm: 2 },
+    ],
+    [
+      'RolloutUnhealthyHosts',
+      web.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) }),
+      1,
+      { evaluationPeriods: 2 },
+    ],
   ];
+  const rollbackAlarms: string[] = [];
   for (const [id, metric, threshold, extra] of alarms) {
     const alarm = new cloudwatch.Alarm(stack, `${id}Alarm`, {
       metric,
@@ -259,7 +280,9 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
     });
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
+    if (id.startsWith('Rollout')) rollbackAlarms.push(alarm.alarmName);
   }
+  web.service.enableDeploymentAlarms(rollbackAlarms, { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
 
   // ecs-patterns adds LoadBalancerDNS and ServiceURL; these are the construct's other outputs.
   new CfnOutput(stack, 'ClusterName', { value: cluster.clusterName });

@@ -22,6 +22,8 @@ export class ServiceMetrics {
   public readonly target4xx: cloudwatch.Metric;
   public readonly loadBalancer5xx: cloudwatch.Metric;
   public readonly requests: cloudwatch.Metric;
+  /** Requests that reached the tasks (the target group's count). */
+  public readonly targetRequests: cloudwatch.Metric;
   public readonly healthyHosts: cloudwatch.Metric;
   public readonly unhealthyHosts: cloudwatch.Metric;
   public readonly serviceCpu: cloudwatch.Metric;
@@ -43,6 +45,7 @@ export class ServiceMetrics {
     this.target4xx = tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_4XX_COUNT, { statistic: 'Sum' });
     this.loadBalancer5xx = lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum' });
     this.requests = lb.requestCount({ statistic: 'Sum' });
+    this.targetRequests = tg.requestCount({ statistic: 'Sum' });
     this.healthyHosts = tg.healthyHostCount();
     this.unhealthyHosts = tg.unhealthyHostCount({ statistic: 'Maximum' });
     this.serviceCpu = parts.service.metricCpuUtilization();

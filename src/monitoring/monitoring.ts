@@ -9,7 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { AlarmThresholds } from './alarms-choice';
 import { createDashboard } from './dashboard';
-import { MonitoredParts, ServiceMetrics } from './metrics';
+import { ServiceMetrics } from './metrics';
 import { instanceMemoryBytes, maxConnections } from '../database/capacity';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements } from '../internal/acknowledge';
@@ -125,6 +125,8 @@ function resolveThresholds(
 export interface MonitoringParts {
   readonly alarms: cloudwatch.Alarm[];
   readonly alarmTopic?: sns.ITopic;
+  /** What every alarm does on ALARM and OK: notify the topic. */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
   readonly dashboard?: cloudwatch.Dashboard;
 }
 
@@ -132,16 +134,16 @@ export interface MonitoringParts {
 export function createMonitoring(
   scope: Construct,
   m: ResolvedMonitoring,
-  parts: MonitoredParts,
+  metrics: ServiceMetrics,
   acks: Acknowledgements,
 ): MonitoringParts {
-  const metrics = new ServiceMetrics(parts);
   const prefix = Names.uniqueResourceName(scope, { maxLength: 180, separator: '-' });
   const alarms: cloudwatch.Alarm[] = [];
   let alarmTopic: sns.ITopic | undefined;
+  let action: cloudwatch.IAlarmAction | undefined;
   if (m.alarms) {
     alarmTopic = m.alarms.topic ?? createAlarmTopic(scope, acks, m.alarms.email);
-    const action = new cwActions.SnsAction(alarmTopic);
+    action = new cwActions.SnsAction(alarmTopic);
     for (const definition of alarmDefinitions(metrics, m.alarms.thresholds)) {
       const alarm = new cloudwatch.Alarm(scope, `${definition.id}Alarm`, {
         alarmName: `${prefix}-${definition.id}`,
@@ -159,7 +161,7 @@ export function createMonitoring(
     }
   }
   const dashboard = m.dashboard ? createDashboard(scope, prefix, metrics, m.capacity) : undefined;
-  return { alarms, alarmTopic, dashboard };
+  return { alarms, alarmTopic, alarmAction: action, dashboard };
 }
 
 interface AlarmDefinition {

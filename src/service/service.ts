@@ -16,7 +16,9 @@ import { EnvironmentProfile } from '../profile';
 import { ServiceOptions } from '../props';
 import { ServiceImage } from '../service-image';
 
-export type ResolvedService = Resolved<ServiceOptions, 'cluster'> & { readonly profile: EnvironmentProfile };
+export type ResolvedService = Resolved<Omit<ServiceOptions, 'deploymentAlarms'>, 'cluster'> & {
+  readonly profile: EnvironmentProfile;
+};
 
 /** Valid Fargate memory sizes (MiB) per CPU value. */
 const FARGATE_MEMORY: Record<number, number[]> = {

@@ -1,0 +1,39 @@
+import { Duration } from 'aws-cdk-lib';
+import { DeploymentAlarms, EnvironmentProfile } from '../src';
+import { defaultStack, synth } from './helpers';
+import { rolloutTimings } from '../tools/rollout-timings';
+
+const seconds = (template: any) =>
+  Object.fromEntries(rolloutTimings(template.toJSON()).map((t) => [t.name, t.seconds]));
+
+// Hand-computed from the defaults: health check every 15 s, healthy after 2, unhealthy after 3, 30 s deregistration
+// delay, 90 s grace period, rollback alarms of 2 of 3 minutes (5xx share) and 2 minutes (unhealthy hosts).
+describe('rollout timings readout', () => {
+  test('dev: each figure from the template, against hand-computed values', () => {
+    expect(seconds(defaultStack(EnvironmentProfile.DEV).template)).toEqual({
+      'a good rollout takes at least': 2 * 15 + 30,
+      'a version that serves 5xx is rolled back after': 2 * 60,
+      'a version that fails its health checks is rolled back after': 3 * 15 + 2 * 60,
+      // one desired task: the circuit breaker's minimum of 3 failed tasks
+      'tasks that never become healthy are rolled back after': 3 * (90 + 3 * 15),
+      'an unhealthy task stops receiving traffic after': 3 * 15,
+      'scale-out starts a task after': 3 * 60,
+    });
+  });
+
+  test('the figures follow the template: a slower health check, and no deployment alarms', () => {
+    const { template } = synth({
+      loadBalancer: { healthCheck: { interval: Duration.seconds(30) }, deregistrationDelay: Duration.seconds(10) },
+      service: { deploymentAlarms: DeploymentAlarms.none() },
+    });
+    const figures = seconds(template);
+    expect(figures['a good rollout takes at least']).toBe(2 * 30 + 10);
+    expect(figures['an unhealthy task stops receiving traffic after']).toBe(3 * 30);
+    expect(Object.keys(figures)).not.toContain('a version that serves 5xx is rolled back after');
+  });
+
+  test('the formula names the template values it used', () => {
+    const good = rolloutTimings(defaultStack(EnvironmentProfile.PROD).template.toJSON() as any)[0];
+    expect(good.formula).toBe('task start + healthy threshold 2 x interval 15 s + deregistration delay 30 s');
+  });
+});

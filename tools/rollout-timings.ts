@@ -1,0 +1,109 @@
+/**
+ * Rollout timings read from a synthesized template: how long a good rollout takes at least, how soon a bad one is
+ * rolled back, how soon an unhealthy task leaves the load balancer, how soon scale-out reacts. Each figure is computed
+ * from the template's own values, and the formula is printed beside it. The command line is scripts/rollout-timings.ts.
+ *
+ * What the template cannot say (how long the image takes to pull and the app to start, CloudWatch's publishing delay
+ * of about a minute) is named in the formula rather than guessed.
+ */
+
+interface Resource {
+  readonly Type: string;
+  readonly Properties?: any;
+}
+
+export interface Timing {
+  readonly name: string;
+  /** Seconds the template's values add up to. */
+  readonly seconds: number;
+  /** How the figure is made, with the template's values in it. */
+  readonly formula: string;
+}
+
+const ofType = (template: { Resources: Record<string, Resource> }, type: string) =>
+  Object.values(template.Resources).filter((r) => r.Type === type);
+
+const num = (value: unknown, fallback: number): number => (value === undefined ? fallback : Number(value));
+
+export function rolloutTimings(template: { Resources: Record<string, Resource> }): Timing[] {
+  const timings: Timing[] = [];
+  const targetGroup = ofType(template, 'AWS::ElasticLoadBalancingV2::TargetGroup')[0]?.Properties ?? {};
+  const service = ofType(template, 'AWS::ECS::Service')[0]?.Properties ?? {};
+  const interval = num(targetGroup.HealthCheckIntervalSeconds, 30);
+  const healthy = num(targetGroup.HealthyThresholdCount, 5);
+  const unhealthy = num(targetGroup.UnhealthyThresholdCount, 2);
+  const drain = num(
+    (targetGroup.TargetGroupAttributes ?? []).find((a: any) => a.Key === 'deregistration_delay.timeout_seconds')?.Value,
+    300,
+  );
+  const gate = ofType(template, 'Custom::MigrationGate').length > 0;
+
+  timings.push({
+    name: 'a good rollout takes at least',
+    seconds: healthy * interval + drain,
+    formula: `task start + ${gate ? 'migration task + ' : ''}healthy threshold ${healthy} x interval ${interval} s + deregistration delay ${drain} s`,
+  });
+
+  const alarms = ofType(template, 'AWS::CloudWatch::Alarm').map((a) => a.Properties);
+  const deploymentAlarms = service.DeploymentConfiguration?.Alarms;
+  if (deploymentAlarms?.Enable && deploymentAlarms?.Rollback) {
+    const share = alarms.find((a) => /Rollout5xxShare$/.test(String(a.AlarmName)));
+    if (share) {
+      const period = num(share.Metrics?.find((m: any) => m.Expression)?.Period, 60);
+      const points = num(share.DatapointsToAlarm, num(share.EvaluationPeriods, 1));
+      timings.push({
+        name: 'a version that serves 5xx is rolled back after',
+        seconds: points * period,
+        formula: `${points} of ${share.EvaluationPeriods} periods of ${period} s above ${share.Threshold} % + CloudWatch's publishing delay`,
+      });
+    }
+    const hosts = alarms.find((a) => /RolloutUnhealthyHosts$/.test(String(a.AlarmName)));
+    if (hosts) {
+      const period = num(hosts.Period, 60);
+      timings.push({
+        name: 'a version that fails its health checks is rolled back after',
+        seconds: unhealthy * interval + num(hosts.EvaluationPeriods, 1) * period,
+        formula: `unhealthy threshold ${unhealthy} x interval ${interval} s + ${hosts.EvaluationPeriods} periods of ${period} s + CloudWatch's publishing delay`,
+      });
+    }
+  }
+  if (service.DeploymentConfiguration?.DeploymentCircuitBreaker?.Rollback) {
+    const desired = num(service.DesiredCount, 1);
+    const failures = Math.min(Math.max(Math.ceil(desired / 2), 3), 200);
+    const grace = num(service.HealthCheckGracePeriodSeconds, 0);
+    timings.push({
+      name: 'tasks that never become healthy are rolled back after',
+      seconds: failures * (grace + unhealthy * interval),
+      formula: `circuit breaker threshold ${failures} failed tasks (half the desired ${desired}, at least 3) x (task start + grace period ${grace} s + unhealthy threshold ${unhealthy} x interval ${interval} s)`,
+    });
+  }
+  timings.push({
+    name: 'an unhealthy task stops receiving traffic after',
+    seconds: unhealthy * interval,
+    formula: `unhealthy threshold ${unhealthy} x interval ${interval} s; ECS then replaces it`,
+  });
+
+  const scaleOut = ofType(template, 'AWS::ApplicationAutoScaling::ScalingPolicy')
+    .map((p) => p.Properties?.TargetTrackingScalingPolicyConfiguration)
+    .filter(Boolean);
+  if (scaleOut.length > 0) {
+    const cooldown = Math.min(...scaleOut.map((c: any) => num(c.ScaleOutCooldown, 300)));
+    timings.push({
+      name: 'scale-out starts a task after',
+      seconds: 3 * 60,
+      formula: `target tracking's alarm: 3 periods of 60 s above the target + CloudWatch's publishing delay; the next step after the scale-out cooldown ${cooldown} s`,
+    });
+  }
+  return timings;
+}
+
+function describe(seconds: number): string {
+  return seconds >= 120 ? `${Math.round((seconds / 60) * 10) / 10} min` : `${seconds} s`;
+}
+
+export function formatTimings(stackName: string, timings: Timing[]): string {
+  return [
+    `${stackName}: rollout timings from the template`,
+    ...timings.map((t) => `  ${t.name.padEnd(60)} ${describe(t.seconds).padStart(8)}   = ${t.formula}`),
+  ].join('\n');
+}

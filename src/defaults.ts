@@ -32,6 +32,7 @@ export const DEFAULTS = {
   /** Prod runs a NAT gateway in each AZ, so losing an AZ never cuts the others' egress. */
   'NetworkOptions.natGateways': byProfile<number | 'one per AZ'>(0, 'one per AZ'),
   'NetworkOptions.flowLogs': true,
+  'NetworkOptions.taskEgressOutsideApp': false,
 
   'RepositoryOptions.maxImageCount': byProfile(10, 30),
   'RepositoryOptions.untaggedImageExpiry': byProfile(Duration.days(1), Duration.days(7)),

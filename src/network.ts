@@ -8,7 +8,9 @@ import { isKnown, PropChecker, Resolved } from './internal/validation';
 import { LogGroupFactory } from './logging';
 import { NetworkOptions } from './props';
 
-export type ResolvedNetwork = Resolved<Omit<NetworkOptions, 'vpc' | 'taskSubnets' | 'databaseSubnets'>> & {
+export type ResolvedNetwork = Resolved<
+  Omit<NetworkOptions, 'vpc' | 'taskSubnets' | 'databaseSubnets' | 'taskEgressOutsideApp'>
+> & {
   readonly vpc?: ec2.IVpc;
   readonly taskSubnets: ec2.SubnetSelection;
   readonly databaseSubnets: ec2.SubnetSelection;
@@ -38,11 +40,12 @@ export function resolveNetwork(
         `\`network.${name}\` applies only to a VPC the construct creates; it cannot be combined with \`network.vpc\`. Configure the given VPC instead.`,
       );
     }
-    return resolveGivenVpc(check, scope, n.vpc, n.taskSubnets, n.databaseSubnets, inputs);
+    const egressOutsideApp = n.taskEgressOutsideApp ?? defaults['NetworkOptions.taskEgressOutsideApp'];
+    return resolveGivenVpc(check, scope, n.vpc, n.taskSubnets, n.databaseSubnets, { ...inputs, egressOutsideApp });
   }
   check.refuse(
-    n.taskSubnets !== undefined || n.databaseSubnets !== undefined,
-    '`network.taskSubnets` and `network.databaseSubnets` select subnets of a given `network.vpc`; the VPC the construct creates places them itself.',
+    n.taskSubnets !== undefined || n.databaseSubnets !== undefined || n.taskEgressOutsideApp !== undefined,
+    '`network.taskSubnets`, `network.databaseSubnets` and `network.taskEgressOutsideApp` describe a given `network.vpc`; the VPC the construct creates places its subnets and routes itself.',
   );
   check.integer('network.maxAzs', n.maxAzs, 2, 6);
   const maxAzs = n.maxAzs ?? defaults['NetworkOptions.maxAzs'];
@@ -65,7 +68,11 @@ function resolveGivenVpc(
   vpc: ec2.IVpc,
   taskSelection: ec2.SubnetSelection | undefined,
   databaseSelection: ec2.SubnetSelection | undefined,
-  inputs: { readonly multiAzDatabase: boolean; readonly internetFacingLoadBalancer: boolean },
+  inputs: {
+    readonly multiAzDatabase: boolean;
+    readonly internetFacingLoadBalancer: boolean;
+    readonly egressOutsideApp: boolean;
+  },
 ): ResolvedNetwork {
   check.refuse(
     inputs.internetFacingLoadBalancer && vpc.publicSubnets.length === 0,
@@ -88,17 +95,30 @@ function resolveGivenVpc(
   );
   const constructs = Stack.of(scope).node.root.node.findAll();
   const routed = routeTablesWithDefaultRoute(constructs);
-  const withoutRoute = selectedTaskSubnets.some(
+  // Subnets made in this app show their route tables; imported ones (fromLookup, fromVpcAttributes) do not.
+  const visible = (s: ec2.ISubnet): s is ec2.Subnet => s instanceof ec2.Subnet;
+  const withoutRoute = selectedTaskSubnets.filter(
     (s) =>
-      isolatedIds.has(s.subnetId) ||
-      (s instanceof ec2.Subnet && !publicIds.has(s.subnetId) && !routed.has(s.routeTable.routeTableId)),
+      (isolatedIds.has(s.subnetId) || (visible(s) && !publicIds.has(s.subnetId))) &&
+      !(visible(s) && routed.has(s.routeTable.routeTableId)),
   );
-  if (withoutRoute) {
-    const missing = missingEndpoints(scope, constructs, vpc);
-    check.refuse(
-      missing.length > 0,
-      `\`network.taskSubnets\` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets. Use subnets with a NAT route, or add VPC endpoints for ${missing.join(', ')}.`,
-    );
+  const missing = withoutRoute.length > 0 ? missingEndpoints(scope, constructs, vpc) : [];
+  if (missing.length > 0) {
+    const problem =
+      '`network.taskSubnets` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets';
+    if (inputs.egressOutsideApp || !withoutRoute.every(visible)) {
+      const why = inputs.egressOutsideApp
+        ? '`network.taskEgressOutsideApp` says they do'
+        : "the construct cannot see an imported VPC's route tables";
+      Annotations.of(scope).addWarningV2(
+        'cdk-fargate-web-service-with-database:taskEgressNotSeen',
+        `${problem}, unless they reach ${missing.join(', ')} through routes or endpoints outside this app (${why}).`,
+      );
+    } else {
+      check.fail(
+        `${problem}. Use subnets with a NAT route, add VPC endpoints for ${missing.join(', ')}, or set \`network.taskEgressOutsideApp: true\` if they reach them in a way this app cannot see.`,
+      );
+    }
   }
 
   const dbSelection =

@@ -18,8 +18,9 @@ export interface NetworkOptions {
    * An existing VPC to use instead of creating one.
    *
    * The construct checks at synth time what it can know: the task subnets need egress (a NAT or internet gateway
-   * route, or the VPC endpoints for ECR, CloudWatch Logs and Secrets Manager) and the database subnets must span at
-   * least 2 Availability Zones. Mutually exclusive with `maxAzs`, `natGateways` and `flowLogs`.
+   * route, or the VPC endpoints for ECR, CloudWatch Logs and Secrets Manager; subnets whose route tables it cannot
+   * see, as in an imported VPC, get a warning) and the database subnets must span at least 2 Availability Zones.
+   * Mutually exclusive with `maxAzs`, `natGateways` and `flowLogs`.
    *
    * @default - a new VPC with public, private-with-egress (when there are NAT gateways) and isolated subnets
    */
@@ -47,6 +48,15 @@ export interface NetworkOptions {
    * @default true
    */
   readonly flowLogs?: boolean;
+
+  /**
+   * Declares that the given VPC's task subnets reach ECR, CloudWatch Logs and Secrets Manager through routes or
+   * endpoints the construct cannot see in this app (a transit gateway, endpoints made in another stack or by
+   * another team). The egress check then warns instead of refusing the VPC. Only with `vpc`.
+   *
+   * @default false
+   */
+  readonly taskEgressOutsideApp?: boolean;
 
   /**
    * Subnets for the Fargate tasks.

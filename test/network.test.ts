@@ -69,6 +69,33 @@ describe('network', () => {
     template.resourceCountIs('AWS::EC2::FlowLog', 0);
   });
 
+  test('a given VPC without visible egress passes with a warning when taskEgressOutsideApp declares it', () => {
+    const stack = newStack();
+    const vpc = new ec2.Vpc(stack, 'V', {
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    });
+    synth({ network: { vpc, taskEgressOutsideApp: true }, loadBalancer: { internetFacing: false } }, stack);
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Api',
+      Match.stringLikeRegexp('`network.taskEgressOutsideApp` says they do'),
+    );
+  });
+
+  test('an imported VPC whose route tables the construct cannot see gets a warning, not an error', () => {
+    const stack = newStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Imported', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      isolatedSubnetIds: ['subnet-0000000000000000a', 'subnet-0000000000000000b'],
+    });
+    synth({ network: { vpc }, loadBalancer: { internetFacing: false } }, stack);
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Api',
+      Match.stringLikeRegexp("the construct cannot see an imported VPC's route tables"),
+    );
+  });
+
   test('a given VPC whose task subnets are isolated passes when it has the endpoints tasks need', () => {
     const stack = newStack();
     const vpc = isolatedVpcWithEndpoints(stack);

@@ -232,7 +232,7 @@ const cases: Case[] = [
   [
     'subnet selections without a given VPC',
     () => ({ network: { taskSubnets: { subnetType: ec2.SubnetType.PUBLIC } } }),
-    '`network.taskSubnets` and `network.databaseSubnets` select subnets of a given `network.vpc`; the VPC the construct creates places them itself.',
+    '`network.taskSubnets`, `network.databaseSubnets` and `network.taskEgressOutsideApp` describe a given `network.vpc`; the VPC the construct creates places its subnets and routes itself.',
   ],
   [
     'Multi-AZ on a given VPC with one AZ',
@@ -263,7 +263,12 @@ const cases: Case[] = [
         }),
       },
     }),
-    '`network.taskSubnets` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets. Use subnets with a NAT route, or add VPC endpoints for ecr.api, ecr.dkr, logs, secretsmanager, s3.',
+    '`network.taskSubnets` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets. Use subnets with a NAT route, add VPC endpoints for ecr.api, ecr.dkr, logs, secretsmanager, s3, or set `network.taskEgressOutsideApp: true` if they reach them in a way this app cannot see.',
+  ],
+  [
+    'an egress declaration without a given VPC',
+    () => ({ network: { taskEgressOutsideApp: true } }),
+    '`network.taskSubnets`, `network.databaseSubnets` and `network.taskEgressOutsideApp` describe a given `network.vpc`; the VPC the construct creates places its subnets and routes itself.',
   ],
   [
     'an internet-facing load balancer in a VPC without public subnets',

@@ -62,15 +62,18 @@ export abstract class ServiceImage {
   /**
    * Build the image from a local directory with a Dockerfile, for the task's CPU architecture.
    *
-   * The image is built and published by the CDK CLI at deploy time (no Docker engine is needed to synthesize).
-   * Its platform always matches `service.cpuArchitecture`, so an ARM64 image can never land on an X86_64 task.
+   * The image is built and published by the CDK CLI at deploy time (no Docker engine is needed to synthesize) to the
+   * CDK bootstrap repository. Its platform always matches `service.cpuArchitecture`, so an ARM64 image can never land
+   * on an X86_64 task. Refused in prod, where what runs must be what the construct's repository scanned: push from
+   * CI and use `fromRepositoryTag`.
    */
   public static fromDirectory(directory: string, options: DirectoryImageOptions = {}): ServiceImage {
     return new DirectoryImage(directory, options);
   }
 
   /**
-   * Run an image that CI pushed to the construct's own ECR repository under `tag`.
+   * Run an image that CI pushed to the construct's own ECR repository under `tag` (scanned on push, kept by the
+   * lifecycle rules, tags immutable in prod). `latest` is refused in prod.
    *
    * @param tag 1 to 128 characters: letters, digits, `_`, `.` and `-`, not starting with `.` or `-`
    */
@@ -79,7 +82,8 @@ export abstract class ServiceImage {
   }
 
   /**
-   * Run any ECS container image. Its architecture must match `service.cpuArchitecture`; the construct cannot check it.
+   * Run any ECS container image, from wherever it lives (the construct's repository scans only what is pushed to it).
+   * Its architecture must match `service.cpuArchitecture`; the construct cannot check it.
    */
   public static fromContainerImage(image: ecs.ContainerImage): ServiceImage {
     return new ContainerImageWrapper(image);
@@ -106,7 +110,11 @@ class DirectoryImage extends ServiceImage {
     super();
   }
 
-  public _validate(check: PropChecker, _profile: EnvironmentProfile): void {
+  public _validate(check: PropChecker, profile: EnvironmentProfile): void {
+    check.refuse(
+      profile === EnvironmentProfile.PROD,
+      "`image`: ServiceImage.fromDirectory() is refused in prod: the CDK CLI would push the image to the CDK bootstrap repository, which neither scans it nor keeps its tags immutable. Build and push it to the construct's repository in CI and use ServiceImage.fromRepositoryTag(tag); to run a locally built image anyway, say so with ServiceImage.fromContainerImage(ecs.ContainerImage.fromAsset(directory)).",
+    );
     check.refuse(
       typeof this.directory !== 'string' || (!Token.isUnresolved(this.directory) && this.directory.trim() === ''),
       `\`image\`: ServiceImage.fromDirectory(directory) needs a directory that holds a Dockerfile, got ${JSON.stringify(this.directory)}.`,

@@ -1,8 +1,8 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
-import { FIXTURE_APP, newStack, PropsWithoutImage, resourceCounts, withProdHttps } from '../tools/stacks';
+import { EnvironmentProfile, FargateWebServiceWithDatabase } from '../src';
+import { FIXTURE_APP, fixtureImage, newStack, PropsWithoutImage, resourceCounts, withProdHttps } from '../tools/stacks';
 
 export { FIXTURE_APP, newStack, resourceCounts };
 
@@ -14,10 +14,10 @@ export interface Synthesized {
 
 export type TestProps = PropsWithoutImage;
 
-/** Synthesizes the construct as `Api`; prod gets a certificate unless the test sets `loadBalancer.https`. */
+/** Synthesizes the construct as `Api`; prod gets a pushed image tag and a certificate unless the test sets them. */
 export function synth(props: TestProps = {}, stack: Stack = newStack()): Synthesized {
   const construct = new FargateWebServiceWithDatabase(stack, 'Api', {
-    image: ServiceImage.fromDirectory(FIXTURE_APP),
+    image: fixtureImage(props.profile),
     ...withProdHttps(stack, props),
   });
   return { stack, construct, template: Template.fromStack(stack) };

@@ -4,7 +4,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AccessLogs, EnvironmentProfile, FargateWebServiceWithDatabase, Https, ServiceImage, WebAcl } from '../src';
-import { defaultStack, FIXTURE_APP, newStack, onlyResource, synth } from './helpers';
+import { defaultStack, newStack, onlyResource, synth } from './helpers';
 
 describe('load balancer', () => {
   test('is internet-facing, drops invalid headers, and forwards HTTP when there is no certificate', () => {
@@ -238,7 +238,7 @@ describe('load balancer', () => {
   ])('prod refuses plain HTTP (%s), naming the prop and the ways out', (_case, loadBalancer) => {
     const build = () =>
       new FargateWebServiceWithDatabase(newStack(), 'Api', {
-        image: ServiceImage.fromDirectory(FIXTURE_APP),
+        image: ServiceImage.fromRepositoryTag('v1.0.0'),
         profile: EnvironmentProfile.PROD,
         loadBalancer,
       });

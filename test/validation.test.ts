@@ -380,6 +380,17 @@ describe('validation', () => {
     ).not.toThrow();
   });
 
+  test('refuses fromDirectory in prod, pointing to the CI path and the explicit way out', () => {
+    const build = () =>
+      new FargateWebServiceWithDatabase(newStack(), 'Api', {
+        profile: EnvironmentProfile.PROD,
+        image: ServiceImage.fromDirectory(FIXTURE_APP),
+      });
+    expect(build).toThrow(
+      "Test/Api: `image`: ServiceImage.fromDirectory() is refused in prod: the CDK CLI would push the image to the CDK bootstrap repository, which neither scans it nor keeps its tags immutable. Build and push it to the construct's repository in CI and use ServiceImage.fromRepositoryTag(tag); to run a locally built image anyway, say so with ServiceImage.fromContainerImage(ecs.ContainerImage.fromAsset(directory)).",
+    );
+  });
+
   test('refuses an image directory that is empty', () => {
     const stack = newStack();
     expect(() => synth({ image: ServiceImage.fromDirectory(' ') }, stack)).toThrow(

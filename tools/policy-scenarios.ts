@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, Https, ServiceImage } from '../src';
-import { FIXTURE_APP, newStack, PropsWithoutImage } from './stacks';
+import { EnvironmentProfile, FargateWebServiceWithDatabase, Https } from '../src';
+import { fixtureImage, newStack, PropsWithoutImage } from './stacks';
 
 export interface Scenario {
   readonly name: string;
@@ -24,7 +24,7 @@ export function scenario(name: ScenarioName, extra: PropsWithoutImage = {}): Sce
   const profile = name === 'dev' ? EnvironmentProfile.DEV : EnvironmentProfile.PROD;
   // Not synthesized here: the cdk-nag aspects must run at the app's first synthesis.
   const construct = new FargateWebServiceWithDatabase(stack, 'Api', {
-    image: ServiceImage.fromDirectory(FIXTURE_APP),
+    image: fixtureImage(profile),
     profile,
     ...(name === 'prod-https-gate' ? { migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] } } : {}),
     ...extra,

@@ -25,6 +25,13 @@ export function resourceCounts(template: Template): Record<string, number> {
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** The image tests and benchmarks run: built from the fixture app, or in prod (which refuses that) a pushed tag. */
+export function fixtureImage(profile: EnvironmentProfile | undefined): ServiceImage {
+  return profile === EnvironmentProfile.PROD
+    ? ServiceImage.fromRepositoryTag('fixture-1')
+    : ServiceImage.fromDirectory(FIXTURE_APP);
+}
+
 /**
  * Prod refuses plain HTTP, so a prod stack built for a test or a benchmark gets an imported certificate unless the
  * caller chose `loadBalancer.https` itself.

@@ -14,7 +14,7 @@ import * as patterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { buildHandWiredDevStack } from './hand-wired-stack';
 import { EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../../src';
-import { FIXTURE_APP as FIXTURE, newStack, resourceCounts, withProdHttps } from '../../tools/stacks';
+import { FIXTURE_APP as FIXTURE, fixtureImage, newStack, resourceCounts, withProdHttps } from '../../tools/stacks';
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
 
@@ -74,7 +74,7 @@ function minimalHandWired(stack: Stack): void {
 
 const construct = (profile: EnvironmentProfile) => (stack: Stack) =>
   new FargateWebServiceWithDatabase(stack, 'Api', {
-    image: ServiceImage.fromDirectory(FIXTURE),
+    image: fixtureImage(profile),
     ...withProdHttps(stack, { profile }),
   });
 

@@ -4,12 +4,14 @@
  *
  * Context (cdk -c key=value):
  *   profile       dev | prod | all           which stack(s) to define (default: dev, from cdk.json)
- *   imageTag      <tag>                      run a tag CI pushed to the stack's repository instead of building ./sample-app
+ *   imageTag      <tag>                      run a tag CI pushed to the stack's repository (default: dev builds ./sample-app,
+ *                                            prod runs v<version of sample-app/package.json>)
  *   domainName    api.example.com            with hostedZoneId and zoneName: HTTPS with a DNS-validated certificate
  *   hostedZoneId, zoneName
  *   alarmEmail    oncall@example.com         subscribe an address to the alarm topic
  *   nag           true                       run the cdk-nag AwsSolutions, NIST 800-53 R5, HIPAA and PCI packs at synth
  */
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import { App, Aspects, Stack } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -32,6 +34,7 @@ if (!['dev', 'prod', 'all'].includes(selected)) {
   throw new Error(`context "profile" must be dev, prod or all, got "${selected}"`);
 }
 const appDirectory = process.env.SAMPLE_APP_DIR ?? path.join(__dirname, '..', '..');
+const appVersion: string = JSON.parse(readFileSync(path.join(appDirectory, 'package.json'), 'utf8')).version;
 
 for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
   if (selected !== 'all' && selected !== profile) continue;
@@ -47,7 +50,13 @@ for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
   const alarmEmail = context('alarmEmail');
   new FargateWebServiceWithDatabase(stack, 'Api', {
     profile,
-    image: imageTag ? ServiceImage.fromRepositoryTag(imageTag) : ServiceImage.fromDirectory(appDirectory),
+    // Dev builds the image from the sample app at deploy time. Prod runs only what CI pushed to the stack's own
+    // repository (scanned on push, tags immutable): the given tag, or the release tag of this version of the app.
+    image: imageTag
+      ? ServiceImage.fromRepositoryTag(imageTag)
+      : profile === EnvironmentProfile.PROD
+        ? ServiceImage.fromRepositoryTag(`v${appVersion}`)
+        : ServiceImage.fromDirectory(appDirectory),
     loadBalancer: {
       // HTTPS with a domain. Without one (an offline synthesis, a first try), prod is told that TLS ends in front of
       // the load balancer, the only plain-HTTP prod the construct accepts, with a warning; dev serves plain HTTP.

@@ -86,7 +86,7 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
         const [rule, resource, compliance, , level, info] = [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => m[1]);
         if (compliance === 'Non-Compliant' || compliance === 'UNKNOWN') {
           counts[compliance === 'Non-Compliant' && level === 'Error' ? 'errors' : 'warnings']++;
-          counts.open.push({ rule, resource, level: compliance === 'UNKNOWN' ? 'Warning' : level, info });
+          counts.open.push({ rule, resource, level: compliance === 'UNKNOWN' ? 'Unknown' : level, info });
         } else if (compliance === 'Suppressed') counts.acknowledged++;
       }
     } else {
@@ -116,7 +116,11 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
         const key = `${finding.rule} ${finding.resource}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        console.log(`         ${finding.level.toLowerCase()} ${finding.rule} on ${finding.resource}: ${finding.info.split('. ')[0].replace(/\.$/, '')}.`);
+        const why =
+          finding.level === 'Unknown'
+            ? 'cdk-nag could not evaluate it: a value it reads is a token (here the port of the rotation function\'s ingress rule, 5432 from one security group)'
+            : finding.info.split(' - (Control ID')[0].split('. ')[0].replace(/\.$/, '');
+        console.log(`         ${finding.level === 'Unknown' ? 'warning' : finding.level.toLowerCase()} ${finding.rule} on ${finding.resource}: ${why}.`);
         const fix = fixFor(finding.rule);
         if (fix) console.log(`           what to do: ${fix}`);
       }

@@ -17,7 +17,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
 
-  // The version line is documented in DESIGN.md: integ-runner 2.197.x reads cloud-assembly schema 53 at most,
+  // The version line (docs/design.md): integ-runner 2.197.x reads cloud-assembly schema 53 at most,
   // which aws-cdk-lib 2.257.0 writes. The peer dependency is a floor (^2.257.0).
   cdkVersion: '2.257.0',
   cdkVersionPinning: false,

@@ -41,10 +41,8 @@ mkdir -p "$root/test-reports"
 node "$root/scripts/consumer-check.js" "$work/cdk.out" "$installed" "$root/test-reports/$report.json" "$elapsed" $summary
 if [ "$summary" = "--summary" ]; then
   echo
-  echo "consumer-synth: estimating the monthly cost from the templates"
-  (cd "$root" && npx ts-node --project scripts/tsconfig.json scripts/cost.ts "$work/cdk.out/UsersApi-dev.template.json" "$work/cdk.out/UsersApi-prod.template.json")
-  echo
-  (cd "$root" && npx ts-node --project scripts/tsconfig.json scripts/rollout-timings.ts "$work/cdk.out/UsersApi-dev.template.json" "$work/cdk.out/UsersApi-prod.template.json")
+  echo "consumer-synth: the monthly cost and the rollout timings, from the templates"
+  (cd "$root" && npx ts-node --project scripts/tsconfig.json scripts/readouts.ts "$work/cdk.out/UsersApi-dev.template.json" "$work/cdk.out/UsersApi-prod.template.json")
   rm -rf "$root/demo.out" && mkdir -p "$root/demo.out" && cp -r "$work/cdk.out" "$root/demo.out/cdk.out"
   echo
   echo "The synthesized templates, cdk-nag reports (*-NagReport.csv) and assets are in demo.out/cdk.out/ (git-ignored)."

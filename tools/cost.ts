@@ -1,7 +1,7 @@
 /**
  * Monthly cost estimate of a synthesized template, from a dated price table (us-east-1, on-demand).
  *
- * The command line is scripts/cost.ts.
+ * scripts/readouts.ts prints it.
  *
  * Fixed monthly charges only; usage-based charges (data transfer and processing, LCUs above one, log ingestion and
  * storage, Container Insights metrics, backup storage above the free amount, ECR storage, Lambda, Step Functions,

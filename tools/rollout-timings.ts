@@ -1,7 +1,7 @@
 /**
  * Rollout timings read from a synthesized template: how long a good rollout takes at least, how soon a bad one is
  * rolled back, how soon an unhealthy task leaves the load balancer, how soon scale-out reacts. Each figure is computed
- * from the template's own values, and the formula is printed beside it. The command line is scripts/rollout-timings.ts.
+ * from the template's own values, and the formula is printed beside it. scripts/readouts.ts prints them.
  *
  * What the template cannot say (how long the image takes to pull and the app to start, CloudWatch's publishing delay
  * of about a minute) is named in the formula rather than guessed.

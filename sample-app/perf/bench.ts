@@ -34,7 +34,7 @@ interface Started {
  * Starts a server and waits for its "listening" line. Its stdout goes through a pipe to a separate reader (`cat`
  * into a file), as a container's stdout goes to a log driver. It must not come back into this process: this process
  * is also the load generator, and reading the app's log stream here slowed the load for the app (which logs every
- * request) and not for the baseline (which logs nothing); see the README's Performance section.
+ * request) and not for the baseline (which logs nothing); see docs/performance.md.
  */
 async function start(name: string, command: string[], env: NodeJS.ProcessEnv, logDir: string): Promise<Started> {
   const logFile = path.join(logDir, `${name}.log`);

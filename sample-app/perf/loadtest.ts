@@ -46,7 +46,7 @@ export const USAGE = `usage: npm run loadtest -- --url URL [options]
   --json               print the result as JSON (no progress display)
   --help               this text
 
-A short test will not trigger auto-scaling: see the README's Performance section.`;
+A short test will not trigger auto-scaling: see docs/operations.md (Load-testing a deployed service).`;
 
 function positiveInteger(
   name: string,

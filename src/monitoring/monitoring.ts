@@ -1,4 +1,4 @@
-import { Duration, Names, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { AlarmDefinition, createAlarm, namePrefix } from './alarm';
 import { AlarmThresholds } from './alarms-choice';
 import { createDashboard } from './dashboard';
 import { ServiceMetrics } from './metrics';
@@ -137,7 +138,6 @@ export function createMonitoring(
   metrics: ServiceMetrics,
   acks: Acknowledgements,
 ): MonitoringParts {
-  const prefix = Names.uniqueResourceName(scope, { maxLength: 180, separator: '-' });
   const alarms: cloudwatch.Alarm[] = [];
   let alarmTopic: sns.ITopic | undefined;
   let action: cloudwatch.IAlarmAction | undefined;
@@ -145,32 +145,11 @@ export function createMonitoring(
     alarmTopic = m.alarms.topic ?? createAlarmTopic(scope, acks, m.alarms.email);
     action = new cwActions.SnsAction(alarmTopic);
     for (const definition of alarmDefinitions(metrics, m.alarms.thresholds)) {
-      const alarm = new cloudwatch.Alarm(scope, `${definition.id}Alarm`, {
-        alarmName: `${prefix}-${definition.id}`,
-        alarmDescription: definition.description,
-        metric: definition.metric,
-        threshold: definition.threshold,
-        evaluationPeriods: definition.evaluationPeriods ?? 1,
-        comparisonOperator:
-          definition.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-      alarms.push(alarm);
+      alarms.push(createAlarm(scope, definition, action));
     }
   }
-  const dashboard = m.dashboard ? createDashboard(scope, prefix, metrics, m.capacity) : undefined;
+  const dashboard = m.dashboard ? createDashboard(scope, namePrefix(scope), metrics, m.capacity) : undefined;
   return { alarms, alarmTopic, alarmAction: action, dashboard };
-}
-
-interface AlarmDefinition {
-  readonly id: string;
-  readonly metric: cloudwatch.IMetric;
-  readonly threshold: number;
-  readonly description: string;
-  readonly evaluationPeriods?: number;
-  readonly comparisonOperator?: cloudwatch.ComparisonOperator;
 }
 
 /** The alarms, one line of intent each: what fires, after how long. */

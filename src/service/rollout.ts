@@ -1,10 +1,11 @@
-import { Duration, Names } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { DeploymentAlarms } from './deployment-alarms';
 import { ProfileDefaults } from '../defaults';
 import { PropChecker } from '../internal/validation';
+import { AlarmDefinition, createAlarm } from '../monitoring/alarm';
 import { ServiceMetrics } from '../monitoring/metrics';
 
 /** The rollback alarms' settings, or undefined when the circuit breaker alone rolls back. */
@@ -53,7 +54,6 @@ export function addDeploymentAlarms(
   const r = rollout.rollback;
   if (!r) return [];
   const minute = Duration.minutes(1);
-  const prefix = Names.uniqueResourceName(scope, { maxLength: 180, separator: '-' });
   const errorShare = new cloudwatch.MathExpression({
     expression: `IF(requests >= ${r.minimumRequestsPerMinute}, 100 * FILL(errors, 0) / requests, 0)`,
     usingMetrics: {
@@ -63,33 +63,25 @@ export function addDeploymentAlarms(
     label: 'Target 5xx share (%)',
     period: minute,
   });
-  const alarms = [
-    new cloudwatch.Alarm(scope, 'Rollout5xxShareAlarm', {
-      alarmName: `${prefix}-Rollout5xxShare`,
-      alarmDescription: `More than ${r.target5xxPercent} % of the requests (at ${r.minimumRequestsPerMinute} or more a minute) got a 5xx from the tasks in 2 of 3 minutes: ECS rolls a running deployment back.`,
+  const definitions: AlarmDefinition[] = [
+    {
+      id: 'Rollout5xxShare',
+      description: `More than ${r.target5xxPercent} % of the requests (at ${r.minimumRequestsPerMinute} or more a minute) got a 5xx from the tasks in 2 of 3 minutes: ECS rolls a running deployment back.`,
       metric: errorShare,
       threshold: r.target5xxPercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }),
-    new cloudwatch.Alarm(scope, 'RolloutUnhealthyHostsAlarm', {
-      alarmName: `${prefix}-RolloutUnhealthyHosts`,
-      alarmDescription: `${r.unhealthyHostCount} or more targets failed the health check for 2 minutes: ECS rolls a running deployment back.`,
+    },
+    {
+      id: 'RolloutUnhealthyHosts',
+      description: `${r.unhealthyHostCount} or more targets failed the health check for 2 minutes: ECS rolls a running deployment back.`,
       metric: inputs.metrics.unhealthyHosts.with({ period: minute }),
       threshold: r.unhealthyHostCount,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }),
+    },
   ];
-  for (const alarm of alarms) {
-    if (inputs.action) {
-      alarm.addAlarmAction(inputs.action);
-      alarm.addOkAction(inputs.action);
-    }
-  }
+  const alarms = definitions.map((definition) => createAlarm(scope, definition, inputs.action));
   inputs.service.enableDeploymentAlarms(
     alarms.map((a) => a.alarmName),
     { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },

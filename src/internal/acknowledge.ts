@@ -20,16 +20,15 @@ export const INLINE_POLICY_REASON =
   'A least-privilege policy that CDK generates from grants for this one role; a managed policy would add nothing but indirection.';
 
 const isGuardRule = (rule: string) => /^[a-z0-9_]+$/.test(rule);
-const recorded = new WeakMap<IConstruct, PolicyAcknowledgement[]>();
 
 /**
  * Records policy acknowledgements for one construct and attaches them, as metadata, to the resources it creates.
  * Each part calls `acknowledge` where it creates the resource, with the condition beside it.
  */
 export class Acknowledgements {
-  constructor(private readonly owner: IConstruct) {
-    recorded.set(owner, []);
-  }
+  private readonly recorded: PolicyAcknowledgement[] = [];
+
+  constructor(private readonly owner: IConstruct) {}
 
   /**
    * Attaches `ack` to the CloudFormation resource of `target` (the construct itself, or its default child). Throws
@@ -44,9 +43,8 @@ export class Acknowledgements {
       );
     }
     attachMetadata(resource, ack);
-    const list = recorded.get(this.owner)!;
     for (const rule of ack.rules) {
-      list.push({
+      this.recorded.push({
         rule,
         resourcePath: resource.node.path,
         reason: ack.reason,
@@ -57,7 +55,7 @@ export class Acknowledgements {
 
   /** Every acknowledgement recorded so far, in the order the parts made them. */
   public get all(): PolicyAcknowledgement[] {
-    return [...recorded.get(this.owner)!];
+    return [...this.recorded];
   }
 }
 

@@ -55,14 +55,12 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   check(stackName, 'database settings are ECS secrets, not plain environment',
     ['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD'].every((n) => secrets.includes(n) && !env.includes(n)));
   const assetsFile = path.join(outdir, `${stackName}.assets.json`);
-  const dockerImages = fs.existsSync(assetsFile) ? Object.keys(JSON.parse(fs.readFileSync(assetsFile, 'utf8')).dockerImages || {}).length : 0;
+  const dockerImages = Object.values(fs.existsSync(assetsFile) ? JSON.parse(fs.readFileSync(assetsFile, 'utf8')).dockerImages || {} : {});
   const repositoryId = (ofType(template, 'AWS::ECR::Repository')[0] || [''])[0];
   check(stackName, prod ? 'prod runs a tag from its own repository; nothing is built at deploy time' : 'dev builds its image at deploy time',
-    prod ? dockerImages === 0 && JSON.stringify(container.Image).includes(repositoryId) : dockerImages === 1);
+    prod ? dockerImages.length === 0 && JSON.stringify(container.Image).includes(repositoryId) : dockerImages.length === 1);
   check(stackName, 'image asset platform matches the task architecture',
-    taskDef.RuntimePlatform.CpuArchitecture === 'X86_64'
-      && Object.values(JSON.parse(fs.readFileSync(path.join(outdir, `${stackName}.assets.json`), 'utf8')).dockerImages || {})
-        .every((i) => i.source.platform === 'linux/amd64'));
+    taskDef.RuntimePlatform.CpuArchitecture === 'X86_64' && dockerImages.every((i) => i.source.platform === 'linux/amd64'));
   const deployment = service[1].Properties.DeploymentConfiguration;
   check(stackName, 'circuit breaker with rollback, 100/200 rollout',
     deployment.DeploymentCircuitBreaker.Rollback === true && deployment.MinimumHealthyPercent === 100 && deployment.MaximumPercent === 200);

@@ -75,16 +75,22 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@2.38.2',
     '@cdklabs/cdk-validator-cfnguard@0.0.62',
     '@aws-sdk/client-ecs@^3',
+    '@aws-sdk/client-lambda@^3',
+    '@aws-sdk/client-secrets-manager@^3',
+    // The app-user bootstrap's SQL function bundles pg; the tests run its SQL against the local PostgreSQL.
+    'pg@^8',
+    '@types/pg@^8',
     'aws-sdk-client-mock@^4',
     '@types/aws-lambda@^8',
     // Integration tests; pinned to the CDK line (integ-runner 2.197.x reads cloud-assembly schema 53 at most).
     '@aws-cdk/integ-runner@2.197.10',
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
   ],
-  // The migration gate's handlers: src/**/*.lambda.ts, bundled with esbuild into assets/.
+  // The construct's handlers (migration gate, app-user bootstrap, redeploy): src/**/*.lambda.ts, bundled with esbuild
+  // into assets/. pg's optional native binding is never used.
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_24_X,
-    bundlingOptions: { externals: ['@aws-sdk/*'] },
+    bundlingOptions: { externals: ['@aws-sdk/*', 'pg-native'] },
   },
 
   jestOptions: {

@@ -1,0 +1,84 @@
+import { Client, ClientConfig } from 'pg';
+import { AppUserReport, CurrentLogin, ensureAppUser } from './statements';
+
+/**
+ * The app-user bootstrap's SQL function: runs in the database subnets, reaches only the database, and applies the
+ * reviewed statements (statements.ts) as the master user. It gets the credentials from the bootstrap handler and
+ * never logs them.
+ */
+
+export interface SqlRequest {
+  readonly host: string;
+  readonly port: number;
+  readonly databaseName: string;
+  readonly username: string;
+  /** The master's current credentials, then its pending ones during a rotation of the master password. */
+  readonly masterLogins: CurrentLogin[];
+  /** The app secret's current login. */
+  readonly current: CurrentLogin;
+}
+
+export type SqlResult = AppUserReport;
+
+export interface SqlOptions {
+  /** TLS, verified against the CA bundle the runtime trusts (the Lambda runtime's includes the RDS CAs). */
+  readonly ssl: boolean;
+  readonly connectTimeoutMs?: number;
+}
+
+function config(request: SqlRequest, login: CurrentLogin, options: SqlOptions): ClientConfig {
+  return {
+    host: request.host,
+    port: request.port,
+    database: request.databaseName,
+    user: login.username,
+    password: login.password,
+    ssl: options.ssl ? { rejectUnauthorized: true, servername: request.host } : false,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10000,
+    statement_timeout: 30000,
+  };
+}
+
+async function connect(request: SqlRequest, login: CurrentLogin, options: SqlOptions): Promise<Client> {
+  const client = new Client(config(request, login, options));
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function runSql(request: SqlRequest, options: SqlOptions): Promise<SqlResult> {
+  let passwordWorks = false;
+  try {
+    const probe = await connect(request, request.current, options);
+    await probe.end();
+    passwordWorks = true;
+  } catch {
+    // The first deployment, or a secret changed outside rotation: the bootstrap sets the password.
+  }
+  let master: Client | undefined;
+  const failures: string[] = [];
+  for (const login of request.masterLogins) {
+    try {
+      master = await connect(request, login, options);
+      break;
+    } catch (err) {
+      failures.push((err as Error).message);
+    }
+  }
+  if (!master) throw new Error(`cannot log in as the master user: ${failures.join('; ')}`);
+  try {
+    return await ensureAppUser(
+      master,
+      { databaseName: request.databaseName, username: request.username },
+      request.current,
+      passwordWorks,
+    );
+  } finally {
+    await master.end();
+  }
+}

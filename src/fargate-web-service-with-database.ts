@@ -12,6 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { addRedeployAfterRotation, createAppUserBootstrap } from './database/app-user/app-user';
 import { allowServiceToReachDatabase, createDatabase } from './database/database';
 import { PROFILE_TAG } from './defaults';
 import { Acknowledgements } from './internal/acknowledge';
@@ -79,8 +80,15 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly database: rds.DatabaseInstance;
   /** The database's security group. */
   public readonly databaseSecurityGroup: ec2.SecurityGroup;
-  /** The secret with the database's `host`, `port`, `dbname`, `username` and `password`. */
+  /**
+   * The app's database credentials (`host`, `port`, `dbname`, `username`, `password`): its own least-privileged
+   * user, what the service and the migration task receive.
+   */
   public readonly databaseSecret: secretsmanager.ISecret;
+  /** The master user's credentials: read only by the app-user bootstrap and the rotation functions. */
+  public readonly databaseMasterSecret: secretsmanager.ISecret;
+  /** The custom resource that creates or repairs the app's database user before each new task definition starts. */
+  public readonly databaseAppUser: CustomResource;
   /** The KMS key that encrypts the database and its secret. */
   public readonly databaseEncryptionKey: kms.IKey;
   /** The custom resource that runs the migrations before the service moves to a new task definition, when `migrations` is set. */
@@ -136,7 +144,7 @@ export class FargateWebServiceWithDatabase extends Construct {
       assignPublicIp: parts.network.assignPublicIp,
       image: parts.image,
       repository: this.repository,
-      databaseSecret: database.secret,
+      databaseSecret: database.appSecret,
       loadBalancer: lb.loadBalancer,
       targetGroup: lb.targetGroup,
       desiredCount: parts.scaling.minCapacity,
@@ -148,7 +156,20 @@ export class FargateWebServiceWithDatabase extends Construct {
     this.scaling = addScaling(service.service, lb.targetGroup, parts.scaling);
 
     this.database = database.instance;
-    this.databaseSecret = database.secret;
+    this.databaseSecret = database.appSecret;
+    this.databaseMasterSecret = database.masterSecret;
+    this.databaseAppUser = createAppUserBootstrap(this, {
+      vpc: this.vpc,
+      databaseSubnets: parts.network.databaseSubnets,
+      database,
+      databaseName: parts.database.databaseName,
+      username: parts.database.appUsername,
+      revision: service.taskDefinition.taskDefinitionArn,
+      logGroups,
+      acks,
+    });
+    // The first task must find its user; every new task definition finds it checked.
+    service.service.node.addDependency(this.databaseAppUser);
     this.databaseSecurityGroup = database.securityGroup;
     this.databaseEncryptionKey = database.encryptionKey;
     this.loadBalancer = lb.loadBalancer;
@@ -177,6 +198,7 @@ export class FargateWebServiceWithDatabase extends Construct {
         securityGroup: this.serviceSecurityGroup,
         database: this.database,
         databaseSecurityGroup: this.databaseSecurityGroup,
+        appUser: this.databaseAppUser,
         logGroups,
         acks,
       });
@@ -196,7 +218,18 @@ export class FargateWebServiceWithDatabase extends Construct {
       metrics,
       action: monitoring.alarmAction,
     });
-    this.alarms = monitoring.alarms;
+    const rotationAlarms = database.appRotation
+      ? addRedeployAfterRotation(this, {
+          rotation: database.appRotation,
+          appSecret: database.appSecret,
+          cluster: this.cluster,
+          service: this.service,
+          logGroups,
+          acks,
+          alarms: parts.monitoring.alarms ? { action: monitoring.alarmAction } : undefined,
+        })
+      : [];
+    this.alarms = [...monitoring.alarms, ...rotationAlarms];
     this.alarmTopic = monitoring.alarmTopic;
     this.dashboard = monitoring.dashboard;
 
@@ -214,7 +247,11 @@ export class FargateWebServiceWithDatabase extends Construct {
       LogGroupName: [this.logGroup.logGroupName, 'Log group of the application container'],
       DatabaseEndpoint: [this.database.dbInstanceEndpointAddress, 'Database endpoint address'],
       DatabaseInstanceId: [this.database.instanceIdentifier, 'Database instance identifier'],
-      DatabaseSecretArn: [this.databaseSecret.secretArn, 'ARN of the database credentials secret'],
+      DatabaseSecretArn: [this.databaseSecret.secretArn, "ARN of the app's database credentials secret"],
+      DatabaseMasterSecretArn: [
+        this.databaseMasterSecret.secretArn,
+        'ARN of the master credentials secret (administration only)',
+      ],
     };
     for (const [id, [value, description]] of Object.entries(outputs)) {
       new CfnOutput(this, id, { value, description });

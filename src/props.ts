@@ -450,11 +450,23 @@ export interface DatabaseOptions {
   readonly databaseName?: string;
 
   /**
-   * Master user name: a letter, then letters, digits or underscores, at most 63; not a reserved name.
+   * Master user name: a letter, then letters, digits or underscores, at most 63; not a reserved name, not starting
+   * with `rds` or `pg_`. The master user only creates and repairs the app's user and rotates passwords: neither the
+   * service nor the migration task ever receives its credentials.
    *
    * @default 'app_admin'
    */
-  readonly username?: string;
+  readonly masterUsername?: string;
+
+  /**
+   * The database user the service and the migration task connect as: a letter, then letters, digits or underscores,
+   * at most 57 (the alternating-users rotation adds `_clone` for its second login); not a reserved name, not
+   * starting with `rds` or `pg_`, not ending with `_clone`, and not the master user. It is not a superuser, cannot
+   * create roles or databases, and owns what it creates in the database's `public` schema.
+   *
+   * @default 'app_user'
+   */
+  readonly appUsername?: string;
 
   /**
    * Storage allocated at creation, 20 to 65536 GiB.
@@ -499,7 +511,9 @@ export interface DatabaseOptions {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Automatic rotation of the master password (single user), 1 to 1000 days apart.
+   * Automatic rotation of the credentials, 1 to 1000 days apart: the app's (alternating users, then a new deployment
+   * of the service so every task reads the new login while the previous one stays valid until the next rotation) and
+   * the master's (single user).
    *
    * @default - CredentialRotation.disabled() for dev (in a VPC without NAT it needs a Secrets Manager endpoint, 7.30
    * USD a month), CredentialRotation.every(Duration.days(30)) for prod

@@ -8,14 +8,14 @@ const ALB = 0.0225 * HOURS + 0.008 * HOURS; // load balancer + 1 LCU
 const IP = 0.005 * HOURS;
 
 describe('cost readout', () => {
-  test('dev: ALB, two ALB IPs, one task with a public IP, db.t4g.micro, 20 GB, one secret, three keys, alarms', () => {
+  test('dev: ALB, two ALB IPs, one task with a public IP, db.t4g.micro, 20 GB, two secrets (master, app), three keys, alarms', () => {
     const e = estimateCost(defaultStack(EnvironmentProfile.DEV).template.toJSON() as any);
     const task = (0.25 * 0.04048 + 0.5 * 0.004445) * HOURS;
-    const essential = ALB + 2 * IP + task + IP + 0.016 * HOURS + 20 * 0.115 + 0.4;
+    const essential = ALB + 2 * IP + task + IP + 0.016 * HOURS + 20 * 0.115 + 2 * 0.4;
     expect(e.essentialTotal).toBeCloseTo(essential, 1);
     // Alarm metrics: ten alarms on one metric, one on two, and the deployment alarms on two and one.
     expect(e.total).toBeCloseTo(essential + 3 /* KMS */ + (10 + 2 + 2 + 1) * 0.1 /* alarm metrics */, 1);
-    expect(e.total).toBeCloseTo(61.11, 1);
+    expect(e.total).toBeCloseTo(61.51, 1);
     // The goal: dev within 10 % of the cheapest stack that can run the service at all.
     expect(e.total / e.essentialTotal).toBeLessThan(1.1);
   });
@@ -31,13 +31,14 @@ describe('cost readout', () => {
       tasks +
       2 * 0.168 * HOURS +
       2 * 100 * 0.115 +
-      0.4 +
+      2 * 0.4 /* master and app secrets */ +
       3 +
       (5 + 4) +
+      3 * 0.1 /* rotation alarms: the rotation function's errors, the redeploy's errors and failed invocations */ +
       1.5 +
       3;
     expect(e.total).toBeCloseTo(expected, 1);
-    expect(e.total).toBeCloseTo(423.79, 1);
+    expect(e.total).toBeCloseTo(424.49, 1);
     expect(e.lines.map((l) => l.item)).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/2 NAT gateway/),
@@ -68,7 +69,7 @@ describe('cost readout', () => {
       'UsersApi-dev',
       estimateCost(defaultStack(EnvironmentProfile.DEV).template.toJSON() as any),
     );
-    expect(text).toMatch(/^UsersApi-dev: about 61\.1\d USD a month \(us-east-1 on-demand list prices of 2026-11-27\)/);
-    expect(text).toMatch(/cheapest stack that can run the service .*: 56\.6\d USD; this stack: \+7\.\d %/);
+    expect(text).toMatch(/^UsersApi-dev: about 61\.5\d USD a month \(us-east-1 on-demand list prices of 2026-11-27\)/);
+    expect(text).toMatch(/cheapest stack that can run the service .*: 57\.0\d USD; this stack: \+7\.\d %/);
   });
 });

@@ -79,20 +79,42 @@ describe('database', () => {
     expect(onlyResource(template, 'AWS::RDS::DBInstance').props.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
 
-  test('credentials are generated into a KMS-encrypted secret with the database name, and rotate every 30 days', () => {
-    const { template } = defaultStack(EnvironmentProfile.PROD);
-    const secret = onlyResource(template, 'AWS::SecretsManager::Secret');
-    expect(JSON.parse(secret.props.GenerateSecretString.SecretStringTemplate)).toEqual({
+  test('credentials are generated into two KMS-encrypted secrets, master and app (naming the master), and rotate every 30 days', () => {
+    const { template, construct, stack } = defaultStack(EnvironmentProfile.PROD);
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets)).toHaveLength(2);
+    const byPrefix = (prefix: string) =>
+      Object.entries<any>(secrets).find(([id]) => id.startsWith(prefix))![1].Properties;
+    const master = byPrefix('ApiDatabaseSecret');
+    const app = byPrefix('ApiAppDatabaseSecret');
+    expect(JSON.parse(master.GenerateSecretString.SecretStringTemplate)).toEqual({
       username: 'app_admin',
       dbname: 'app',
     });
-    expect(secret.props.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ApiDatabaseKey/), 'Arn'] });
-    template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      RotationRules: { ScheduleExpression: 'rate(30 days)' },
-    });
+    // The app secret names the master secret (masterarn) for the rotation function, so its template is a join.
+    const appTemplate = JSON.stringify(app.GenerateSecretString.SecretStringTemplate);
+    expect(appTemplate).toContain('\\"username\\":\\"app_user\\"');
+    expect(appTemplate).toContain('masterarn');
+    const masterAttachment = stack.resolve(construct.databaseMasterSecret.secretArn);
+    expect(appTemplate).toContain(JSON.stringify(masterAttachment));
+    for (const secret of [master, app]) {
+      expect(secret.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ApiDatabaseKey/), 'Arn'] });
+    }
+    const schedules = Object.values<any>(template.findResources('AWS::SecretsManager::RotationSchedule'));
+    expect(schedules.map((s) => s.Properties.RotationRules.ScheduleExpression)).toEqual([
+      'rate(30 days)',
+      'rate(30 days)',
+    ]);
+    expect(
+      schedules.map((s) => s.Properties.SecretId).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ).toEqual(
+      [stack.resolve(construct.databaseSecret.secretArn), masterAttachment].sort((a, b) =>
+        JSON.stringify(a).localeCompare(JSON.stringify(b)),
+      ),
+    );
   });
 
-  test('the database security group admits only the service (and the rotation function) on 5432', () => {
+  test('the database security group admits only the service, the rotation functions and the app-user bootstrap on 5432', () => {
     const { template, construct, stack } = defaultStack(EnvironmentProfile.PROD);
     const dbSg = stack.getLogicalId(construct.databaseSecurityGroup.node.defaultChild as ec2.CfnSecurityGroup);
     const ingress = Object.values<any>(
@@ -101,7 +123,9 @@ describe('database', () => {
       }),
     ).map((r) => r.Properties);
     expect(ingress.map((r) => r.SourceSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([
-      expect.stringMatching(/^ApiDatabaseRotationSingleUserSecurityGroup|^ApiRotationSecurityGroup/),
+      expect.stringMatching(/^ApiAppUserSqlSecurityGroup/),
+      expect.stringMatching(/^ApiDatabaseAppUserRotationSecurityGroup/),
+      expect.stringMatching(/^ApiDatabaseRotationSingleUserSecurityGroup/),
       expect.stringMatching(/^ApiServiceSecurityGroup/),
     ]);
     const fromService = ingress.find((r) => r.Description === 'The web service');
@@ -114,8 +138,8 @@ describe('database', () => {
 
   test.each([
     [EnvironmentProfile.DEV, 0],
-    [EnvironmentProfile.PROD, 1],
-  ])('%s has %d rotation schedule(s) by default', (profile, schedules) => {
+    [EnvironmentProfile.PROD, 2],
+  ])('%s has %d rotation schedule(s) by default (the master and the app secret)', (profile, schedules) => {
     defaultStack(profile).template.resourceCountIs('AWS::SecretsManager::RotationSchedule', schedules);
   });
 

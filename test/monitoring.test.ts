@@ -41,29 +41,34 @@ describe('monitoring', () => {
         DatabaseConnections: 720,
       },
     ],
-  ])('%s has the eleven alarms with the profile thresholds', (profile, thresholds) => {
-    const alarms = alarmsByName(defaultStack(profile).template);
-    expect(Object.keys(alarms).sort()).toEqual(
-      [
-        'Target5xx',
-        'LoadBalancer5xx',
-        'LatencyP99',
-        'UnhealthyHosts',
-        'ServiceCpu',
-        'ServiceMemory',
-        'RunningBelowDesired',
-        'DatabaseCpu',
-        'DatabaseFreeStorage',
-        'DatabaseFreeableMemory',
-        'DatabaseConnections',
-      ].sort(),
-    );
-    for (const [name, threshold] of Object.entries(thresholds)) {
-      expect([name, alarms[name].Threshold]).toEqual([name, threshold]);
-    }
-    expect(alarms.UnhealthyHosts.Threshold).toBe(1);
-    expect(alarms.RunningBelowDesired.Threshold).toBe(1);
-  });
+  ])(
+    '%s has the eleven service alarms with the profile thresholds (and, with rotation on, the two rotation alarms)',
+    (profile, thresholds) => {
+      const alarms = alarmsByName(defaultStack(profile).template);
+      expect(Object.keys(alarms).sort()).toEqual(
+        [
+          'Target5xx',
+          'LoadBalancer5xx',
+          'LatencyP99',
+          'UnhealthyHosts',
+          'ServiceCpu',
+          'ServiceMemory',
+          'RunningBelowDesired',
+          'DatabaseCpu',
+          'DatabaseFreeStorage',
+          'DatabaseFreeableMemory',
+          'DatabaseConnections',
+          // Prod rotates the credentials by default; dev does not.
+          ...(profile === EnvironmentProfile.PROD ? ['CredentialRotationFailed', 'RedeployAfterRotationFailed'] : []),
+        ].sort(),
+      );
+      for (const [name, threshold] of Object.entries(thresholds)) {
+        expect([name, alarms[name].Threshold]).toEqual([name, threshold]);
+      }
+      expect(alarms.UnhealthyHosts.Threshold).toBe(1);
+      expect(alarms.RunningBelowDesired.Threshold).toBe(1);
+    },
+  );
 
   test('storage and memory thresholds follow the allocated storage and the instance class', () => {
     const prod = alarmsByName(defaultStack(EnvironmentProfile.PROD).template);

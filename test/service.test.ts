@@ -26,10 +26,10 @@ describe('service', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: retention });
   });
 
-  test('database settings reach the container as secrets from the generated secret, never as plain environment', () => {
+  test("database settings reach the container as secrets from the app's secret, never as plain environment", () => {
     const { template } = defaultStack(EnvironmentProfile.PROD);
     const container = containerOf(template);
-    const secretRef = { Ref: expect.stringMatching(/^ApiDatabaseSecretAttachment/) };
+    const secretRef = { Ref: expect.stringMatching(/^ApiAppDatabaseSecretAttachment/) };
     const byName = Object.fromEntries(container.Secrets.map((s: any) => [s.Name, s.ValueFrom]));
     for (const [name, field] of [
       ['DB_HOST', 'host'],
@@ -244,7 +244,7 @@ describe('service', () => {
     );
   });
 
-  test('outputs the URL, load balancer, cluster, service, repository, log group and database, each with its value', () => {
+  test('outputs the URL, load balancer, cluster, service, repository, log group and database (app and master secrets), each with its value', () => {
     const { template, construct, stack } = defaultStack(EnvironmentProfile.DEV);
     const outputs = Object.fromEntries(
       Object.entries<any>(template.findOutputs('*')).map(([id, output]) => [
@@ -263,6 +263,7 @@ describe('service', () => {
       ApiDatabaseEndpoint: stack.resolve(construct.database.dbInstanceEndpointAddress),
       ApiDatabaseInstanceId: ref(construct.database),
       ApiDatabaseSecretArn: stack.resolve(construct.databaseSecret.secretArn),
+      ApiDatabaseMasterSecretArn: stack.resolve(construct.databaseMasterSecret.secretArn),
     });
   });
 });

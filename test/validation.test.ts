@@ -193,20 +193,21 @@ const cases: Case[] = [
   [
     'more connections at full scale than the instance class allows',
     () => ({ scaling: { maxCapacity: 10 }, container: { databasePoolSize: 10 }, migrations: { command: ['migrate'] } }),
-    '`scaling.maxCapacity` (10) x `container.databasePoolSize` (10) + the migration task (10) + a reserve (5) = 115 connections, more than the 112 that `database.instanceType` t4g.micro allows (max_connections); lower `scaling.maxCapacity` or `container.databasePoolSize`, or choose a larger `database.instanceType`.',
+    '`scaling.maxCapacity` (10) x `container.databasePoolSize` (10) + the migration task (10) + the app-user bootstrap (1) + a reserve (5) = 116 connections, more than the 112 that `database.instanceType` t4g.micro allows (max_connections); lower `scaling.maxCapacity` or `container.databasePoolSize`, or choose a larger `database.instanceType`.',
   ],
   [
     'a pool that rotation tips over the limit',
+    // Without rotation: 52 x 2 + 2 + 1 + 5 = 112, exactly the limit (see the budget test below).
     () => ({
-      scaling: { maxCapacity: 10 },
-      container: { databasePoolSize: 10 },
+      scaling: { maxCapacity: 52 },
+      container: { databasePoolSize: 2 },
       database: {
         rotation: CredentialRotation.every(Duration.days(30)),
         instanceType: new ec2.InstanceType('t4g.micro'),
       },
       migrations: { command: ['migrate'] },
     }),
-    '`scaling.maxCapacity` (10) x `container.databasePoolSize` (10) + the migration task (10) + the rotation function (1) + a reserve (5) = 116 connections',
+    '`scaling.maxCapacity` (52) x `container.databasePoolSize` (2) + the migration task (2) + the app-user bootstrap (1) + the rotation functions (2) + a reserve (5) = 114 connections, more than the 112',
   ],
   [
     'a malformed domain name',
@@ -322,8 +323,53 @@ const cases: Case[] = [
   ],
   [
     'a reserved user name',
-    () => ({ database: { username: 'postgres' } }),
-    '`database.username` must not be a reserved name (postgres, rdsadmin, rds_superuser, admin, public, user, root), got "postgres".',
+    () => ({ database: { masterUsername: 'postgres' } }),
+    '`database.masterUsername` must not be a reserved name (postgres, rdsadmin, rds_superuser, admin, public, user, root, current_user, session_user, none), got "postgres".',
+  ],
+  [
+    'an app user with a reserved name',
+    () => ({ database: { appUsername: 'Public' } }),
+    '`database.appUsername` must not be a reserved name (postgres, rdsadmin, rds_superuser, admin, public, user, root, current_user, session_user, none), got "Public".',
+  ],
+  [
+    'an app user in the rds namespace',
+    () => ({ database: { appUsername: 'rdsapp' } }),
+    '`database.appUsername` must not start with "rds" or "pg_" (RDS and PostgreSQL keep those names), got "rdsapp".',
+  ],
+  [
+    'a master user in the pg_ namespace',
+    () => ({ database: { masterUsername: 'pg_owner' } }),
+    '`database.masterUsername` must not start with "rds" or "pg_" (RDS and PostgreSQL keep those names), got "pg_owner".',
+  ],
+  [
+    'an app user name that leaves no room for the rotation login',
+    () => ({ database: { appUsername: `a${'b'.repeat(57)}` } }),
+    `\`database.appUsername\` must start with a letter and contain only letters, digits and underscores, at most 57 (the rotation adds \`_clone\` for its second login), got "a${'b'.repeat(57)}".`,
+  ],
+  [
+    'an app user name that is not an identifier',
+    () => ({ database: { appUsername: 'app-user' } }),
+    '`database.appUsername` must start with a letter and contain only letters, digits and underscores, at most 57 (the rotation adds `_clone` for its second login), got "app-user".',
+  ],
+  [
+    'an app user that is the master user',
+    () => ({ database: { appUsername: 'owner', masterUsername: 'OWNER' } }),
+    '`database.appUsername` ("owner") and its rotation login "owner_clone" must differ from `database.masterUsername` ("OWNER"): the app must never hold the master user.',
+  ],
+  [
+    'an app user whose rotation login is the master user',
+    () => ({ database: { appUsername: 'owner', masterUsername: 'owner_clone' } }),
+    '`database.appUsername` ("owner") and its rotation login "owner_clone" must differ from `database.masterUsername` ("owner_clone"): the app must never hold the master user.',
+  ],
+  [
+    'an app user named like a rotation login',
+    () => ({ database: { appUsername: 'orders_clone' } }),
+    '`database.appUsername` must not end with "_clone": the rotation names the app\'s second login "<appUsername>_clone", got "orders_clone".',
+  ],
+  [
+    'a rotation schedule under a day',
+    () => ({ database: { rotation: CredentialRotation.every(Duration.hours(4)) } }),
+    '`database.rotation` must be from 1 day to 1000 days, got 4 hours.',
   ],
   [
     'a rotation schedule of 12 hours',
@@ -377,6 +423,15 @@ describe('validation', () => {
     expect(() => synth({ profile: EnvironmentProfile.PROD, migrations: { command: ['migrate'] } })).not.toThrow();
     expect(() =>
       synth({ scaling: { maxCapacity: 1000 }, database: { instanceType: new ec2.InstanceType('m7g.metal') } }),
+    ).not.toThrow();
+    // Exactly at the limit without rotation: 52 x 2 + 2 + the bootstrap (1) + 5 = 112 (the rotation case above adds 2).
+    expect(() =>
+      synth({
+        scaling: { maxCapacity: 52 },
+        container: { databasePoolSize: 2 },
+        database: { instanceType: new ec2.InstanceType('t4g.micro') },
+        migrations: { command: ['migrate'] },
+      }),
     ).not.toThrow();
   });
 

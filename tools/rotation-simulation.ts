@@ -25,11 +25,17 @@ export interface AppSecret {
 }
 
 const CLONE = '_clone';
-const alternate = (username: string) => (username.endsWith(CLONE) ? username.slice(0, -CLONE.length) : `${username}${CLONE}`);
+const alternate = (username: string) =>
+  username.endsWith(CLONE) ? username.slice(0, -CLONE.length) : `${username}${CLONE}`;
 
 /** Logs in with `login`; true when PostgreSQL accepts it. */
 export async function canLogIn(endpoint: Endpoint, login: Login): Promise<boolean> {
-  const client = new Client({ ...endpoint, user: login.username, password: login.password, connectionTimeoutMillis: 5000 });
+  const client = new Client({
+    ...endpoint,
+    user: login.username,
+    password: login.password,
+    connectionTimeoutMillis: 5000,
+  });
   try {
     await client.connect();
     await client.query('SELECT now()');
@@ -44,7 +50,10 @@ export async function canLogIn(endpoint: Endpoint, login: Login): Promise<boolea
 /** One rotation of `secret`, as the rotation function runs it with `master`'s credentials. */
 export async function rotate(endpoint: Endpoint, master: Login, secret: AppSecret): Promise<void> {
   // createSecret: the other login, a new password.
-  const pending: Login = { username: alternate(secret.current.username), password: randomBytes(24).toString('base64url') };
+  const pending: Login = {
+    username: alternate(secret.current.username),
+    password: randomBytes(24).toString('base64url'),
+  };
   // setSecret: refuse to touch anything if the current login does not work (confused deputy).
   if (!(await canLogIn(endpoint, secret.current))) throw new Error('setSecret: the current credentials do not log in');
   const admin = new Client({ ...endpoint, user: master.username, password: master.password });

@@ -41,6 +41,7 @@ export interface ConnectionDemand {
   readonly poolSize: number;
   /** The migration gate's task holds a pool too. */
   readonly migrationTask: boolean;
+  /** The rotation functions (master and app) each hold a connection while they run. */
   readonly rotation: boolean;
   readonly reserve: number;
   readonly instanceType: ec2.InstanceType;
@@ -63,9 +64,11 @@ export function checkConnectionBudget(check: PropChecker, demand: ConnectionDema
     parts.push(`the migration task (${demand.poolSize})`);
     total += demand.poolSize;
   }
+  parts.push('the app-user bootstrap (1)');
+  total += 1;
   if (demand.rotation) {
-    parts.push('the rotation function (1)');
-    total += 1;
+    parts.push('the rotation functions (2)');
+    total += 2;
   }
   parts.push(`a reserve (${demand.reserve})`);
   total += demand.reserve;

@@ -14,14 +14,43 @@ import { isKnown, PropChecker, Resolved } from '../internal/validation';
 import { acknowledgeKeyPolicy } from '../logging';
 import { EnvironmentProfile } from '../profile';
 import { DatabaseOptions } from '../props';
+import { cloneOf, CLONE_SUFFIX } from './app-user/statements';
 
 export type ResolvedDatabase = Resolved<DatabaseOptions, 'encryptionKey'> & { readonly profile: EnvironmentProfile };
 
 const POSTGRES_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 const IDENTIFIER_RULE = 'start with a letter and contain only letters, digits and underscores (at most 63)';
-const RESERVED_USERNAMES = ['postgres', 'rdsadmin', 'rds_superuser', 'admin', 'public', 'user', 'root'];
+const APP_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,56}$/;
+const APP_IDENTIFIER_RULE =
+  'start with a letter and contain only letters, digits and underscores, at most 57 (the rotation adds `_clone` for its second login)';
+const RESERVED_USERNAMES = [
+  'postgres',
+  'rdsadmin',
+  'rds_superuser',
+  'admin',
+  'public',
+  'user',
+  'root',
+  'current_user',
+  'session_user',
+  'none',
+];
 /** PostgreSQL's port. Moving it is obscurity, not control (see the RDS11 acknowledgement). */
 export const DATABASE_PORT = 5432;
+
+/** Refuses names PostgreSQL or RDS keep for themselves. */
+function checkUsername(check: PropChecker, prop: string, name: string | undefined): void {
+  if (!isKnown(name)) return;
+  const lower = name!.toLowerCase();
+  check.refuse(
+    RESERVED_USERNAMES.includes(lower),
+    `\`${prop}\` must not be a reserved name (${RESERVED_USERNAMES.join(', ')}), got "${name}".`,
+  );
+  check.refuse(
+    lower.startsWith('rds') || lower.startsWith('pg_'),
+    `\`${prop}\` must not start with "rds" or "pg_" (RDS and PostgreSQL keep those names), got "${name}".`,
+  );
+}
 
 export function resolveDatabase(
   check: PropChecker,
@@ -31,11 +60,23 @@ export function resolveDatabase(
 ): ResolvedDatabase {
   const d = props ?? {};
   check.matches('database.databaseName', d.databaseName, POSTGRES_IDENTIFIER, IDENTIFIER_RULE);
-  check.matches('database.username', d.username, POSTGRES_IDENTIFIER, IDENTIFIER_RULE);
-  check.refuse(
-    isKnown(d.username) && RESERVED_USERNAMES.includes(d.username!.toLowerCase()),
-    `\`database.username\` must not be a reserved name (${RESERVED_USERNAMES.join(', ')}), got "${d.username}".`,
-  );
+  check.matches('database.masterUsername', d.masterUsername, POSTGRES_IDENTIFIER, IDENTIFIER_RULE);
+  check.matches('database.appUsername', d.appUsername, APP_IDENTIFIER, APP_IDENTIFIER_RULE);
+  checkUsername(check, 'database.masterUsername', d.masterUsername);
+  checkUsername(check, 'database.appUsername', d.appUsername);
+  const masterUsername = d.masterUsername ?? defaults['DatabaseOptions.masterUsername'];
+  const appUsername = d.appUsername ?? defaults['DatabaseOptions.appUsername'];
+  if (isKnown(appUsername)) {
+    check.refuse(
+      appUsername.toLowerCase().endsWith(CLONE_SUFFIX),
+      `\`database.appUsername\` must not end with "${CLONE_SUFFIX}": the rotation names the app's second login "<appUsername>${CLONE_SUFFIX}", got "${appUsername}".`,
+    );
+    check.refuse(
+      isKnown(masterUsername) &&
+        [appUsername.toLowerCase(), cloneOf(appUsername).toLowerCase()].includes(masterUsername.toLowerCase()),
+      `\`database.appUsername\` ("${appUsername}") and its rotation login "${cloneOf(appUsername)}" must differ from \`database.masterUsername\` ("${masterUsername}"): the app must never hold the master user.`,
+    );
+  }
   check.integer('database.allocatedStorageGiB', d.allocatedStorageGiB, 20, 65536);
   check.integer('database.maxAllocatedStorageGiB', d.maxAllocatedStorageGiB, 20, 65536);
   const allocatedStorageGiB = d.allocatedStorageGiB ?? defaults['DatabaseOptions.allocatedStorageGiB'];
@@ -53,7 +94,8 @@ export function resolveDatabase(
     instanceType: d.instanceType ?? defaults['DatabaseOptions.instanceType'],
     multiAz: d.multiAz ?? defaults['DatabaseOptions.multiAz'],
     databaseName: d.databaseName ?? defaults['DatabaseOptions.databaseName'],
-    username: d.username ?? defaults['DatabaseOptions.username'],
+    masterUsername,
+    appUsername,
     allocatedStorageGiB,
     maxAllocatedStorageGiB,
     backupRetention: d.backupRetention ?? defaults['DatabaseOptions.backupRetention'],
@@ -70,7 +112,12 @@ export function resolveDatabase(
 /** The parts of the database the construct exposes. */
 export interface DatabaseParts {
   readonly instance: rds.DatabaseInstance;
-  readonly secret: secretsmanager.ISecret;
+  /** The master credentials: read only by the app-user bootstrap and the rotation functions. */
+  readonly masterSecret: secretsmanager.ISecret;
+  /** The app's credentials (host, port, dbname, username, password): what the service and the migration task get. */
+  readonly appSecret: secretsmanager.ISecret;
+  /** The alternating-users rotation of the app's secret, when rotation is on. */
+  readonly appRotation?: secretsmanager.SecretRotation;
   readonly encryptionKey: kms.IKey;
   readonly securityGroup: ec2.SecurityGroup;
 }
@@ -105,7 +152,7 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
     parameters: { 'rds.force_ssl': '1' },
   });
   const secret = new rds.DatabaseSecret(scope, 'DatabaseSecret', {
-    username: d.username,
+    username: d.masterUsername,
     dbname: d.databaseName,
     encryptionKey,
   });
@@ -175,15 +222,37 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
   }
   acknowledgeLogRetentionFunction(instance, acks);
 
+  // The app's own login: the secret names the master secret (masterarn), which only the rotation function reads.
+  const appSecretResource = new rds.DatabaseSecret(scope, 'AppDatabaseSecret', {
+    username: d.appUsername,
+    dbname: d.databaseName,
+    encryptionKey,
+    masterSecret: instance.secret!,
+  });
+  const appSecret = appSecretResource.attach(instance);
+
   const schedule = d.rotation._schedule;
+  let appRotation: secretsmanager.SecretRotation | undefined;
   if (schedule) {
-    addRotation(scope, instance, schedule, inputs);
+    const { endpoint, ...placement } = rotationPlacement(scope, inputs);
+    const rotations = [
+      instance.addRotationSingleUser({ automaticallyAfter: schedule, ...placement }),
+      instance.addRotationMultiUser('AppUserRotation', {
+        secret: appSecret,
+        automaticallyAfter: schedule,
+        ...placement,
+      }),
+    ];
+    if (endpoint) rotations.forEach((r) => r.node.addDependency(endpoint));
+    appRotation = rotations[1];
   } else if (dev) {
-    acks.acknowledge(secret, {
-      rules: ['AwsSolutions-SMG4', ...inCompliancePacks('SecretsManagerRotationEnabled')],
-      reason:
-        'The dev profile does not rotate the password: rotation would need a Secrets Manager endpoint (7.30 USD a month) in its VPC without NAT. Prod rotates every 30 days.',
-    });
+    for (const s of [secret, appSecretResource]) {
+      acks.acknowledge(s, {
+        rules: ['AwsSolutions-SMG4', ...inCompliancePacks('SecretsManagerRotationEnabled')],
+        reason:
+          'The dev profile does not rotate passwords: rotation would need a Secrets Manager endpoint (7.30 USD a month) in its VPC without NAT. Prod rotates every 30 days.',
+      });
+    }
   }
   if (d.backupPlan) {
     addBackupPlan(scope, instance, encryptionKey, d.removalPolicy, acks);
@@ -197,7 +266,7 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
         'The dev profile keeps one day of automated backups and no AWS Backup plan; prod keeps 14 days and a backup plan.',
     });
   }
-  return { instance, secret: instance.secret!, encryptionKey, securityGroup };
+  return { instance, masterSecret: instance.secret!, appSecret, appRotation, encryptionKey, securityGroup };
 }
 
 function createDatabaseKey(scope: Construct, removalPolicy: RemovalPolicy, acks: Acknowledgements): kms.Key {
@@ -246,16 +315,15 @@ function acknowledgeLogRetentionFunction(instance: rds.DatabaseInstance, acks: A
 }
 
 /**
- * Rotates the master password with the single-user strategy. The rotation function needs Secrets Manager: in
- * subnets with egress it reaches the public endpoint; otherwise the construct adds an interface endpoint in one
- * database subnet and runs the function there.
+ * Where the rotation functions run. They need the database and Secrets Manager: in subnets with egress they reach the
+ * public endpoint; otherwise the construct adds an interface endpoint in one database subnet and runs them there.
  */
-function addRotation(scope: Construct, instance: rds.DatabaseInstance, schedule: Duration, inputs: DatabaseInputs) {
+function rotationPlacement(
+  scope: Construct,
+  inputs: DatabaseInputs,
+): { vpcSubnets: ec2.SubnetSelection; securityGroup?: ec2.ISecurityGroup; endpoint?: ec2.IInterfaceVpcEndpoint } {
   const { vpc } = inputs;
-  if (inputs.privateEgressSubnets) {
-    instance.addRotationSingleUser({ automaticallyAfter: schedule, vpcSubnets: inputs.privateEgressSubnets });
-    return;
-  }
+  if (inputs.privateEgressSubnets) return { vpcSubnets: inputs.privateEgressSubnets };
   const subnet = vpc.selectSubnets(inputs.subnets).subnets[0];
   const endpoint = new ec2.InterfaceVpcEndpoint(scope, 'SecretsManagerEndpoint', {
     vpc,
@@ -266,15 +334,10 @@ function addRotation(scope: Construct, instance: rds.DatabaseInstance, schedule:
   });
   const securityGroup = new ec2.SecurityGroup(scope, 'RotationSecurityGroup', {
     vpc,
-    description: 'Password rotation function: reaches the database and the Secrets Manager endpoint',
+    description: 'Password rotation functions: reach the database and the Secrets Manager endpoint',
   });
-  const rotation = instance.addRotationSingleUser({
-    automaticallyAfter: schedule,
-    vpcSubnets: { subnets: [subnet] },
-    securityGroup,
-  });
-  endpoint.connections.allowDefaultPortFrom(securityGroup, 'The password rotation function');
-  rotation.node.addDependency(endpoint);
+  endpoint.connections.allowDefaultPortFrom(securityGroup, 'The password rotation functions');
+  return { vpcSubnets: { subnets: [subnet] }, securityGroup, endpoint };
 }
 
 /** Daily and weekly AWS Backup recovery points in a vault encrypted with the database key. */

@@ -74,6 +74,8 @@ export interface GatedParts {
   readonly securityGroup: ec2.ISecurityGroup;
   readonly database: rds.DatabaseInstance;
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
+  /** The app's database user, which the migration task connects as. */
+  readonly appUser: Construct;
   readonly logGroups: LogGroupFactory;
   readonly acks: Acknowledgements;
 }
@@ -172,8 +174,13 @@ export function createMigrationGate(scope: Construct, gate: ResolvedMigrations, 
     },
   });
   // The very first deployment: the task must be able to pull its image and read its secrets (the execution role's
-  // policy) and to reach the database (the database security group's ingress rule) before it starts.
-  resource.node.addDependency(parts.database, parts.databaseSecurityGroup, parts.taskDefinition.obtainExecutionRole());
+  // policy), reach the database (the database security group's ingress rule) and find its user before it starts.
+  resource.node.addDependency(
+    parts.database,
+    parts.databaseSecurityGroup,
+    parts.taskDefinition.obtainExecutionRole(),
+    parts.appUser,
+  );
   parts.service.node.addDependency(resource);
   acknowledgeGate(acks, onEvent, isComplete, provider);
   return resource;

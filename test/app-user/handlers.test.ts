@@ -1,14 +1,17 @@
 import { randomBytes } from 'crypto';
 import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BootstrapEvent, BootstrapProperties, onEvent } from '../../src/database/app-user/bootstrap';
 import { redeploy } from '../../src/database/app-user/redeploy';
 import { runSql, SqlRequest } from '../../src/database/app-user/sql';
 import { canLogIn } from '../../tools/rotation-simulation';
-import { ScramServer, startScramServer } from '../../tools/scram-postgres';
-import { createMasterDatabase } from './pg';
+import { createMasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
 
 const smMock = mockClient(SecretsManagerClient);
 const lambdaMock = mockClient(LambdaClient);
@@ -40,10 +43,16 @@ const report = {
 };
 
 function secrets(pendingMaster?: object) {
-  smMock.on(GetSecretValueCommand, { SecretId: APP, VersionStage: 'AWSCURRENT' }).resolves({ SecretString: JSON.stringify(appSecret) });
-  smMock.on(GetSecretValueCommand, { SecretId: MASTER, VersionStage: 'AWSCURRENT' }).resolves({ SecretString: JSON.stringify(masterSecret) });
+  smMock
+    .on(GetSecretValueCommand, { SecretId: APP, VersionStage: 'AWSCURRENT' })
+    .resolves({ SecretString: JSON.stringify(appSecret) });
+  smMock
+    .on(GetSecretValueCommand, { SecretId: MASTER, VersionStage: 'AWSCURRENT' })
+    .resolves({ SecretString: JSON.stringify(masterSecret) });
   if (pendingMaster) {
-    smMock.on(GetSecretValueCommand, { SecretId: MASTER, VersionStage: 'AWSPENDING' }).resolves({ SecretString: JSON.stringify(pendingMaster) });
+    smMock
+      .on(GetSecretValueCommand, { SecretId: MASTER, VersionStage: 'AWSPENDING' })
+      .resolves({ SecretString: JSON.stringify(pendingMaster) });
   } else {
     smMock
       .on(GetSecretValueCommand, { SecretId: MASTER, VersionStage: 'AWSPENDING' })
@@ -52,7 +61,9 @@ function secrets(pendingMaster?: object) {
 }
 
 const payloadOf = (call: number) =>
-  JSON.parse(Buffer.from(lambdaMock.commandCalls(InvokeCommand)[call].args[0].input.Payload as Uint8Array).toString('utf8'));
+  JSON.parse(
+    Buffer.from(lambdaMock.commandCalls(InvokeCommand)[call].args[0].input.Payload as Uint8Array).toString('utf8'),
+  );
 
 beforeEach(() => {
   smMock.reset();
@@ -85,7 +96,10 @@ describe('bootstrap onEvent', () => {
     secrets({ ...masterSecret, password: 'master-pw-next' });
     lambdaMock.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify(report)) });
     await onEvent(sm, lambda, { RequestType: 'Update', ResourceProperties: properties });
-    expect(payloadOf(0).masterLogins.map((l: { password: string }) => l.password)).toEqual(['master-pw', 'master-pw-next']);
+    expect(payloadOf(0).masterLogins.map((l: { password: string }) => l.password)).toEqual([
+      'master-pw',
+      'master-pw-next',
+    ]);
   });
 
   test("fails the deployment with the SQL function's error message", async () => {
@@ -100,7 +114,11 @@ describe('bootstrap onEvent', () => {
   });
 
   test('Delete keeps the user and reads no secret', async () => {
-    const event: BootstrapEvent = { RequestType: 'Delete', ResourceProperties: properties, PhysicalResourceId: 'app_user@app' };
+    const event: BootstrapEvent = {
+      RequestType: 'Delete',
+      ResourceProperties: properties,
+      PhysicalResourceId: 'app_user@app',
+    };
     expect(await onEvent(sm, lambda, event)).toEqual({ PhysicalResourceId: 'app_user@app' });
     expect(smMock.calls()).toHaveLength(0);
     expect(lambdaMock.calls()).toHaveLength(0);
@@ -122,7 +140,10 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
   });
   afterAll(() => server?.stop());
 
-  async function request(): Promise<{ request: SqlRequest; endpoint: { host: string; port: number; database: string } }> {
+  async function request(): Promise<{
+    request: SqlRequest;
+    endpoint: { host: string; port: number; database: string };
+  }> {
     const db = await createMasterDatabase(server);
     const username = `app_${randomBytes(3).toString('hex')}`;
     return {
@@ -163,11 +184,24 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
 
 describe('redeploy after a rotation', () => {
   const target = { cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/api', service: 'api', secretArn: APP };
-  const labelMoved = (label: string, arn = APP) => ({ resources: [arn], detail: { labelUpdated: label, versionId: 'v2' } });
+  const labelMoved = (label: string, arn = APP) => ({
+    resources: [arn],
+    detail: { labelUpdated: label, versionId: 'v2' },
+  });
 
   test('an AWSCURRENT move of the app secret forces a new deployment of the service', async () => {
-    ecsMock.on(UpdateServiceCommand).resolves({ service: { deployments: [{ id: 'ecs-svc/2', status: 'PRIMARY' }, { id: 'ecs-svc/1', status: 'ACTIVE' }] } });
-    expect(await redeploy(ecs, target, labelMoved('AWSCURRENT'))).toEqual({ redeployed: true, deploymentId: 'ecs-svc/2' });
+    ecsMock.on(UpdateServiceCommand).resolves({
+      service: {
+        deployments: [
+          { id: 'ecs-svc/2', status: 'PRIMARY' },
+          { id: 'ecs-svc/1', status: 'ACTIVE' },
+        ],
+      },
+    });
+    expect(await redeploy(ecs, target, labelMoved('AWSCURRENT'))).toEqual({
+      redeployed: true,
+      deploymentId: 'ecs-svc/2',
+    });
     expect(ecsMock.commandCalls(UpdateServiceCommand)[0].args[0].input).toEqual({
       cluster: target.cluster,
       service: 'api',

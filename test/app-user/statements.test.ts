@@ -2,8 +2,7 @@ import { randomBytes } from 'crypto';
 import { Client } from 'pg';
 import { cloneOf, ensureAppUser, scramVerifier, SqlClient } from '../../src/database/app-user/statements';
 import { canLogIn, rotate } from '../../tools/rotation-simulation';
-import { ScramServer, startScramServer } from '../../tools/scram-postgres';
-import { createMasterDatabase, MasterDatabase } from './pg';
+import { createMasterDatabase, MasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
 
 let server: ScramServer;
 beforeAll(async () => {
@@ -128,7 +127,9 @@ describe('ensureAppUser on a PostgreSQL with password authentication, run by a m
     const user = `app_${randomBytes(3).toString('hex')}`;
     const login = newLogin(user);
     const admin = await db.connect(db.master);
-    await admin.query('CREATE TABLE legacy (id serial PRIMARY KEY, v text); CREATE VIEW legacy_v AS SELECT v FROM legacy');
+    await admin.query(
+      'CREATE TABLE legacy (id serial PRIMARY KEY, v text); CREATE VIEW legacy_v AS SELECT v FROM legacy',
+    );
     await admin.end();
     const { report } = await bootstrap(db, user, login);
     expect(report.objectsHandedOver).toBe(2);

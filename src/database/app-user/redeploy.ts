@@ -26,7 +26,11 @@ export interface RedeployResult {
   readonly reason?: string;
 }
 
-export async function redeploy(ecs: ECSClient, target: RedeployTarget, event: SecretLabelEvent): Promise<RedeployResult> {
+export async function redeploy(
+  ecs: ECSClient,
+  target: RedeployTarget,
+  event: SecretLabelEvent,
+): Promise<RedeployResult> {
   if (event.detail?.labelUpdated !== 'AWSCURRENT' || !(event.resources ?? []).includes(target.secretArn)) {
     return { redeployed: false, reason: 'not an AWSCURRENT change of the app secret' };
   }

@@ -1,3 +1,5 @@
+// Bundled into the SQL function's asset by esbuild; the library itself never loads this module.
+// eslint-disable-next-line import/no-extraneous-dependencies
 import { Client, ClientConfig } from 'pg';
 import { AppUserReport, CurrentLogin, ensureAppUser } from './statements';
 

@@ -1,0 +1,258 @@
+import { CustomResource, Duration, Fn, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sam from 'aws-cdk-lib/aws-sam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { BootstrapFunction } from './bootstrap-function';
+import { RedeployFunction } from './redeploy-function';
+import { SqlFunction } from './sql-function';
+import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../../internal/acknowledge';
+import { LogGroupFactory } from '../../logging';
+import { AlarmDefinition, createAlarm } from '../../monitoring/alarm';
+import { DATABASE_PORT, DatabaseParts } from '../database';
+
+/** The Lambda runtime's CA bundle, which includes the RDS certificate authorities. */
+const RUNTIME_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
+/** What the bootstrap needs. */
+export interface AppUserInputs {
+  readonly vpc: ec2.IVpc;
+  readonly databaseSubnets: ec2.SubnetSelection;
+  readonly database: DatabaseParts;
+  readonly databaseName: string;
+  readonly username: string;
+  /** Changes with every new task definition, so the user is checked (and repaired) before each one starts. */
+  readonly revision: string;
+  readonly logGroups: LogGroupFactory;
+  readonly acks: Acknowledgements;
+}
+
+/**
+ * The custom resource that creates or repairs the app's database user on every deployment of a new task definition,
+ * before the migration gate and the service. The handler runs outside the VPC (it reads the two secrets from Secrets
+ * Manager's public endpoint) and invokes the SQL function, which runs in the database subnets and reaches only the
+ * database: no NAT gateway and no endpoint in either profile.
+ */
+export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs): CustomResource {
+  const { database, logGroups, acks } = inputs;
+  const securityGroup = new ec2.SecurityGroup(scope, 'AppUserSqlSecurityGroup', {
+    vpc: inputs.vpc,
+    description: 'App-user bootstrap SQL function: reaches the database port and nothing else',
+    allowAllOutbound: false,
+  });
+  database.instance.connections.allowFrom(securityGroup, ec2.Port.tcp(DATABASE_PORT), 'The app-user bootstrap');
+  const sql = new SqlFunction(scope, 'AppUserSql', {
+    description: 'Creates or repairs the app database user (invoked by the bootstrap only)',
+    vpc: inputs.vpc,
+    vpcSubnets: inputs.databaseSubnets,
+    securityGroups: [securityGroup],
+    timeout: Duration.minutes(1),
+    memorySize: 256,
+    architecture: lambda.Architecture.ARM_64,
+    environment: { NODE_EXTRA_CA_CERTS: RUNTIME_CA_BUNDLE },
+    logGroup: logGroups.createLogGroup(scope, 'AppUserSqlLogs'),
+  });
+  const bootstrap = new BootstrapFunction(scope, 'AppUserBootstrap', {
+    description: 'Reads the master and app credentials and hands them to the app-user SQL function',
+    timeout: Duration.minutes(2),
+    memorySize: 256,
+    architecture: lambda.Architecture.ARM_64,
+    logGroup: logGroups.createLogGroup(scope, 'AppUserBootstrapLogs'),
+  });
+  database.masterSecret.grantRead(bootstrap);
+  database.appSecret.grantRead(bootstrap);
+  sql.grantInvoke(bootstrap);
+  const provider = new cr.Provider(scope, 'AppUserProvider', {
+    onEventHandler: bootstrap,
+    logGroup: logGroups.createLogGroup(scope, 'AppUserProviderLogs'),
+  });
+  const resource = new CustomResource(scope, 'AppUser', {
+    serviceToken: provider.serviceToken,
+    resourceType: 'Custom::AppDatabaseUser',
+    serviceTimeout: Duration.minutes(5),
+    properties: {
+      MasterSecretArn: database.masterSecret.secretArn,
+      AppSecretArn: database.appSecret.secretArn,
+      SqlFunctionName: sql.functionName,
+      DatabaseName: inputs.databaseName,
+      Username: inputs.username,
+      Revision: inputs.revision,
+    },
+  });
+  // The SQL function's way in (the ingress rule) must exist before it runs.
+  resource.node.addDependency(database.instance, database.securityGroup, securityGroup);
+
+  const outside = [bootstrap, ...frameworkFunctions(provider)];
+  for (const fn of [sql, ...outside]) {
+    acknowledgeFunction(acks, fn, {
+      outsideVpc: fn !== sql,
+      reason:
+        fn === sql
+          ? 'App-user bootstrap SQL function: invoked synchronously by the bootstrap only, once per deployment; it runs in the database subnets and reaches only the database.'
+          : 'App-user bootstrap: a deployment-time function that reads two secrets from Secrets Manager and invokes the SQL function; it needs no VPC access.',
+    });
+  }
+  acks.acknowledge(sql.role!, {
+    rules: ['AwsSolutions-IAM4'],
+    appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
+    reason: 'The AWS managed policy is the documented permission set for a function in a VPC (its network interfaces).',
+  });
+  for (const fn of frameworkFunctions(provider)) {
+    for (const policy of policiesOf(fn.role!)) {
+      acks.acknowledge(policy, {
+        rules: ['AwsSolutions-IAM5'],
+        appliesTo: ['/^Resource::<.*AppUserBootstrap.*\\.Arn>:\\*$/'],
+        reason: 'CDK provider framework: lambda:InvokeFunction on the versions of the bootstrap function only.',
+      });
+    }
+    acks.acknowledge(fn, {
+      rules: ['AwsSolutions-L1'],
+      reason: 'CDK provider framework function: aws-cdk-lib chooses and updates its runtime.',
+    });
+  }
+  for (const policy of policiesOf(bootstrap.role!)) {
+    acks.acknowledge(policy, {
+      rules: ['AwsSolutions-IAM5'],
+      appliesTo: ['/^Resource::<.*AppUserSql.*\\.Arn>:\\*$/'],
+      reason: 'lambda:InvokeFunction on the versions of the app-user SQL function only (CDK grantInvoke).',
+    });
+  }
+  return resource;
+}
+
+/** What the redeploy after a rotation needs. */
+export interface RedeployInputs {
+  readonly rotation: secretsmanager.SecretRotation;
+  readonly appSecret: secretsmanager.ISecret;
+  readonly cluster: ecs.ICluster;
+  readonly service: ecs.FargateService;
+  readonly logGroups: LogGroupFactory;
+  readonly acks: Acknowledgements;
+  /** Alarms are made only when the construct has alarms. */
+  readonly alarms?: { readonly action?: cloudwatch.IAlarmAction };
+}
+
+/**
+ * After each rotation of the app's secret (its AWSCURRENT label moves), a new deployment of the service, so every
+ * task reads the new login long before the rotation after next changes the password of the previous one. Alarms:
+ * the rotation function failed, or the redeploy did not happen.
+ */
+export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInputs): cloudwatch.Alarm[] {
+  const { acks } = inputs;
+  const fn = new RedeployFunction(scope, 'RedeployAfterRotation', {
+    description: "Starts a new deployment of the service after a rotation of the app's database secret",
+    timeout: Duration.seconds(30),
+    memorySize: 128,
+    architecture: lambda.Architecture.ARM_64,
+    environment: {
+      CLUSTER: inputs.cluster.clusterArn,
+      SERVICE: inputs.service.serviceName,
+      SECRET_ARN: inputs.appSecret.secretArn,
+    },
+    logGroup: inputs.logGroups.createLogGroup(scope, 'RedeployAfterRotationLogs'),
+  });
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['ecs:UpdateService'], resources: [inputs.service.serviceArn] }),
+  );
+  const rule = new events.Rule(scope, 'RedeployAfterRotationRule', {
+    description: "A new deployment of the service when the app's database secret gets a new current version",
+    eventPattern: {
+      source: ['aws.secretsmanager'],
+      detailType: ['Secret Label Updated'],
+      resources: [inputs.appSecret.secretArn],
+      detail: { labelUpdated: ['AWSCURRENT'] },
+    },
+    targets: [new targets.LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.hours(1) })],
+  });
+  acknowledgeFunction(acks, fn, {
+    outsideVpc: true,
+    reason:
+      'Redeploy after rotation: called by EventBridge once per rotation; it only calls the ECS API (UpdateService on this service).',
+  });
+  if (!inputs.alarms) return [];
+
+  const application = inputs.rotation.node
+    .findAll()
+    .find((c): c is sam.CfnApplication => c instanceof sam.CfnApplication);
+  if (!application) throw new Error(`${scope.node.path}: the rotation has no serverless application to watch`);
+  const rotationFunctionName = Fn.select(
+    6,
+    Fn.split(':', Token.asString(application.getAtt('Outputs.RotationLambdaARN'))),
+  );
+  const period = Duration.minutes(5);
+  const definitions: AlarmDefinition[] = [
+    {
+      id: 'CredentialRotationFailed',
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensionsMap: { FunctionName: rotationFunctionName },
+        statistic: 'Sum',
+        period,
+      }),
+      threshold: 1,
+      description:
+        "The rotation of the app's database credentials failed (the rotation function raised an error); Secrets Manager retries it, the app keeps its current login.",
+    },
+    {
+      id: 'RedeployAfterRotationFailed',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(errors, 0) + FILL(failed, 0)',
+        usingMetrics: {
+          errors: fn.metricErrors({ period, statistic: 'Sum' }),
+          failed: new cloudwatch.Metric({
+            namespace: 'AWS/Events',
+            metricName: 'FailedInvocations',
+            dimensionsMap: { RuleName: rule.ruleName },
+            statistic: 'Sum',
+            period,
+          }),
+        },
+        period,
+      }),
+      threshold: 1,
+      description:
+        'The new deployment after a credential rotation did not start: tasks keep the previous login, which the next rotation would change. Redeploy the service (ecs update-service --force-new-deployment).',
+    },
+  ];
+  return definitions.map((d) => createAlarm(scope, d, inputs.alarms!.action));
+}
+
+function frameworkFunctions(provider: cr.Provider): lambda.Function[] {
+  return provider.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function);
+}
+
+function policiesOf(scope: Construct | iam.IRole): iam.CfnPolicy[] {
+  return scope.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy);
+}
+
+/** The findings every small deployment-time function of the construct shares, with the function's own reason. */
+function acknowledgeFunction(
+  acks: Acknowledgements,
+  fn: lambda.Function,
+  options: { readonly outsideVpc: boolean; readonly reason: string },
+): void {
+  acks.acknowledge(fn, {
+    rules: [
+      ...(options.outsideVpc ? [...inCompliancePacks('LambdaInsideVPC'), 'lambda_inside_vpc_check'] : []),
+      ...inCompliancePacks('LambdaConcurrency', ['NIST.800.53.R5', 'HIPAA.Security']),
+      ...inCompliancePacks('LambdaDLQ', ['NIST.800.53.R5', 'HIPAA.Security']),
+    ],
+    reason: options.reason,
+  });
+  acks.acknowledge(fn.role!, {
+    rules: ['AwsSolutions-IAM4'],
+    appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+    reason: 'The AWS managed policy only lets the function write its own logs.',
+  });
+  for (const policy of policiesOf(fn.role!)) {
+    acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
+  }
+}

@@ -7,9 +7,10 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Client } from 'pg';
 import { BootstrapEvent, BootstrapProperties, onEvent } from '../../src/database/app-user/bootstrap';
 import { redeploy } from '../../src/database/app-user/redeploy';
-import { runSql, SqlRequest } from '../../src/database/app-user/sql';
+import { createRoleIsRefused, runSql, SqlRequest } from '../../src/database/app-user/sql';
 import { canLogIn } from '../../tools/rotation-simulation';
 import { createMasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
 
@@ -161,7 +162,7 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
 
   test('first run sets the password, second run finds it working; the app logs in', async () => {
     const { request: r, endpoint } = await request();
-    expect((await runSql(r, { ssl: false })).passwordSet).toBe(true);
+    expect(await runSql(r, { ssl: false })).toMatchObject({ passwordSet: true, createRoleRefused: true });
     expect((await runSql(r, { ssl: false })).passwordSet).toBe(false);
     expect(await canLogIn(endpoint, r.current)).toBe(true);
   });
@@ -171,6 +172,27 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
     const stale = { username: r.masterLogins[0].username, password: 'stale-password' };
     await runSql({ ...r, masterLogins: [stale, r.masterLogins[0]] }, { ssl: false });
     expect(await canLogIn(endpoint, r.current)).toBe(true);
+  });
+
+  test('the create-role probe passes for the app login and fails the deployment for a login that can create roles', async () => {
+    const { request: r } = await request();
+    await runSql(r, { ssl: false });
+    expect(await createRoleIsRefused(r, { ssl: false })).toBe(true);
+    // The master can create roles: as "the app" it must fail the deployment, and its probe role must not remain.
+    await expect(createRoleIsRefused({ ...r, current: r.masterLogins[0] }, { ssl: false })).rejects.toThrow(
+      'the app user could create a role',
+    );
+    const master = new Client({
+      host: r.host,
+      port: r.port,
+      database: r.databaseName,
+      user: r.masterLogins[0].username,
+      password: r.masterLogins[0].password,
+    });
+    await master.connect();
+    const { rows } = await master.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'probe_%'");
+    await master.end();
+    expect(rows[0].n).toBe(0);
   });
 
   test('says which master logins failed when none works', async () => {

@@ -20,7 +20,8 @@ export interface SqlRequest {
   readonly current: CurrentLogin;
 }
 
-export type SqlResult = AppUserReport;
+/** The report, and what the app user was refused when it tried (a probe in a transaction that is rolled back). */
+export type SqlResult = AppUserReport & { readonly createRoleRefused: boolean };
 
 export interface SqlOptions {
   /** TLS, verified against the CA bundle the runtime trusts (the Lambda runtime's includes the RDS CAs). */
@@ -73,8 +74,9 @@ export async function runSql(request: SqlRequest, options: SqlOptions): Promise<
     }
   }
   if (!master) throw new Error(`cannot log in as the master user: ${failures.join('; ')}`);
+  let report: AppUserReport;
   try {
-    return await ensureAppUser(
+    report = await ensureAppUser(
       master,
       { databaseName: request.databaseName, username: request.username },
       request.current,
@@ -83,4 +85,21 @@ export async function runSql(request: SqlRequest, options: SqlOptions): Promise<
   } finally {
     await master.end();
   }
+  return { ...report, createRoleRefused: await createRoleIsRefused(request, options) };
+}
+
+/** Logs in as the app and tries to create a role; anything but PostgreSQL's "insufficient privilege" fails the deployment. */
+export async function createRoleIsRefused(request: SqlRequest, options: SqlOptions): Promise<true> {
+  const app = await connect(request, request.current, options);
+  try {
+    await app.query('BEGIN');
+    await app.query(`CREATE ROLE probe_${Date.now()}`);
+  } catch (err) {
+    if ((err as { code?: string }).code === '42501') return true;
+    throw err;
+  } finally {
+    await app.query('ROLLBACK').catch(() => undefined);
+    await app.end();
+  }
+  throw new Error('the app user could create a role');
 }

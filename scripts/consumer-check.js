@@ -68,7 +68,14 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   const repo = one(template, 'AWS::ECR::Repository').Properties;
   check(stackName, 'ECR scan on push and lifecycle rules', repo.ImageScanningConfiguration.ScanOnPush === true && !!repo.LifecyclePolicy);
   check(stackName, 'migration gate runs before the service', !!gate && [].concat(service[1].DependsOn || []).includes(gate[0]));
-  check(stackName, 'eleven alarms and two deployment alarms', ofType(template, 'AWS::CloudWatch::Alarm').length === 13);
+  // Prod rotates the credentials by default: two more alarms (rotation failed, redeploy after it did not start).
+  check(stackName, `eleven alarms, two deployment alarms${prod ? ' and two rotation alarms' : ''}`,
+    ofType(template, 'AWS::CloudWatch::Alarm').length === (prod ? 15 : 13));
+  const dbSecrets = (container.Secrets || []).filter((s) => /^DB_/.test(s.Name));
+  const masterAttachment = ofType(template, 'AWS::SecretsManager::SecretTargetAttachment')
+    .find(([, r]) => !JSON.stringify(ofType(template, 'AWS::SecretsManager::Secret').find(([id]) => id === r.Properties.SecretId.Ref)?.[1] ?? {}).includes('masterarn'));
+  check(stackName, "the container's database secrets are the app user's, never the master's",
+    dbSecrets.length === 5 && !!masterAttachment && !JSON.stringify(dbSecrets).includes(masterAttachment[0]));
   check(stackName, 'deployment alarms roll a failing rollout back',
     deployment.Alarms?.Enable === true && deployment.Alarms?.Rollback === true && deployment.Alarms?.AlarmNames?.length === 2);
   check(stackName, `NAT gateways ${prod ? 2 : 0}`, ofType(template, 'AWS::EC2::NatGateway').length === (prod ? 2 : 0));

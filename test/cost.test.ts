@@ -1,5 +1,6 @@
-import { EnvironmentProfile } from '../src';
-import { defaultStack } from './helpers';
+import { Duration } from 'aws-cdk-lib';
+import { CredentialRotation, EnvironmentProfile } from '../src';
+import { defaultStack, synth } from './helpers';
 import { estimateCost, formatEstimate } from '../tools/cost';
 
 // Hand-computed from the price table (730 hours a month), for the default stacks of each profile.
@@ -49,6 +50,21 @@ describe('cost readout', () => {
     expect(e.notEstimated).toEqual(
       expect.arrayContaining(['WAF requests', 'AWS Backup storage', 'Container Insights metrics']),
     );
+  });
+
+  test('dev says what turning rotation on would add, and that is what a dev stack with rotation costs more', () => {
+    const off = estimateCost(defaultStack(EnvironmentProfile.DEV).template.toJSON() as any);
+    const on = estimateCost(
+      synth({ database: { rotation: CredentialRotation.every(Duration.days(30)) } }).template.toJSON() as any,
+    );
+    expect(off.rotationWouldAdd!.monthlyUsd).toBeCloseTo(0.01 * HOURS + 3 * 0.1, 2);
+    expect(on.total - off.total).toBeCloseTo(off.rotationWouldAdd!.monthlyUsd, 2);
+    expect(on.rotationWouldAdd).toBeUndefined();
+    expect(formatEstimate('dev', off)).toMatch(
+      /password rotation is off; turning it on \(database\.rotation\) adds \+7\.60 USD a month: a Secrets Manager interface endpoint in one AZ \(7\.30 USD\), 3 alarm metrics \(0\.30 USD\)/,
+    );
+    // Prod rotates by default: nothing to add.
+    expect(estimateCost(defaultStack(EnvironmentProfile.PROD).template.toJSON() as any).rotationWouldAdd).toBeUndefined();
   });
 
   test('an instance class missing from the price table is reported, not guessed', () => {

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { DeploymentAlarms, EnvironmentProfile } from '../src';
+import { CredentialRotation, DeploymentAlarms, EnvironmentProfile } from '../src';
 import { defaultStack, synth } from './helpers';
 import { rolloutTimings } from '../tools/rollout-timings';
 
@@ -30,6 +30,20 @@ describe('rollout timings readout', () => {
     expect(figures['a good rollout takes at least']).toBe(2 * 30 + 10);
     expect(figures['an unhealthy task stops receiving traffic after']).toBe(3 * 30);
     expect(Object.keys(figures)).not.toContain('a version that serves 5xx is rolled back after');
+  });
+
+  test('with rotation on (prod): how soon tasks move to the new login, and how long the previous one lasts', () => {
+    const figures = seconds(defaultStack(EnvironmentProfile.PROD).template);
+    expect(figures['after a rotation, every task has the new login after']).toBe(2 * 15 + 30);
+    expect(figures['the previous login keeps working for']).toBe(30 * 86400);
+    const weekly = seconds(
+      synth({ database: { rotation: CredentialRotation.every(Duration.days(7)) } }).template,
+    );
+    expect(weekly['the previous login keeps working for']).toBe(7 * 86400);
+    // Dev rotates nothing by default: no rotation figures.
+    expect(Object.keys(seconds(defaultStack(EnvironmentProfile.DEV).template))).not.toContain(
+      'the previous login keeps working for',
+    );
   });
 
   test('the formula names the template values it used', () => {

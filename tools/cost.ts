@@ -52,7 +52,12 @@ export interface CostEstimate {
   readonly total: number;
   readonly essentialTotal: number;
   readonly notEstimated: string[];
+  /** With rotation off: what turning it on (`database.rotation`) would add, from the same price table. */
+  readonly rotationWouldAdd?: { readonly monthlyUsd: number; readonly what: string };
 }
+
+/** Alarm metrics of the rotation alarms: the rotation function's errors; the redeploy's errors and failed invocations. */
+const ROTATION_ALARM_METRICS = 3;
 
 const money = (n: number) => Math.round(n * 100) / 100;
 
@@ -173,9 +178,26 @@ export function estimateCost(template: { Resources: Record<string, Resource> }):
   if (ofType('AWS::Backup::BackupPlan').length > 0) notEstimated.add('AWS Backup storage');
   if (ofType('AWS::EC2::FlowLog').length > 0) notEstimated.add('VPC flow log ingestion');
 
+  let rotationWouldAdd: CostEstimate['rotationWouldAdd'];
+  if (ofType('AWS::SecretsManager::RotationSchedule').length === 0) {
+    // Without a NAT gateway the rotation functions reach Secrets Manager through an endpoint in one AZ.
+    const needsEndpoint = ofType('AWS::EC2::NatGateway').length === 0;
+    const endpoint = needsEndpoint ? PRICES.interfaceEndpointHour * HOURS : 0;
+    const alarmsOn = alarms.length > 0;
+    const alarmCost = alarmsOn ? ROTATION_ALARM_METRICS * PRICES.alarmMetricMonth : 0;
+    rotationWouldAdd = {
+      monthlyUsd: money(endpoint + alarmCost),
+      what: [
+        ...(needsEndpoint ? [`a Secrets Manager interface endpoint in one AZ (${money(endpoint).toFixed(2)} USD)`] : []),
+        ...(alarmsOn ? [`${ROTATION_ALARM_METRICS} alarm metrics (${money(alarmCost).toFixed(2)} USD)`] : []),
+        'two rotation functions and a redeploy function (requests only, a few a month)',
+      ].join(', '),
+    };
+  }
+
   const total = money(lines.reduce((sum, l) => sum + l.monthlyUsd, 0));
   const essentialTotal = money(lines.filter((l) => l.essential).reduce((sum, l) => sum + l.monthlyUsd, 0));
-  return { lines, total, essentialTotal, notEstimated: [...notEstimated] };
+  return { lines, total, essentialTotal, notEstimated: [...notEstimated], ...(rotationWouldAdd ? { rotationWouldAdd } : {}) };
 }
 
 export function formatEstimate(name: string, e: CostEstimate): string {
@@ -188,5 +210,10 @@ export function formatEstimate(name: string, e: CostEstimate): string {
     ...rows,
     `  cheapest stack that can run the service (load balancer, tasks, database, credentials): ${e.essentialTotal.toFixed(2)} USD; this stack: +${over} %`,
     `  not estimated (usage-based): ${e.notEstimated.join(', ')}`,
+    ...(e.rotationWouldAdd
+      ? [
+          `  password rotation is off; turning it on (database.rotation) adds +${e.rotationWouldAdd.monthlyUsd.toFixed(2)} USD a month: ${e.rotationWouldAdd.what}`,
+        ]
+      : []),
   ].join('\n');
 }

@@ -94,10 +94,33 @@ export function rolloutTimings(template: { Resources: Record<string, Resource> }
       formula: `target tracking's alarm: 3 periods of 60 s above the target + CloudWatch's publishing delay; the next step after the scale-out cooldown ${cooldown} s`,
     });
   }
+
+  // Credential rotation: the redeploy after each rotation of the app's secret, and how long the previous login lasts.
+  const redeployRule = ofType(template, 'AWS::Events::Rule').find(
+    (r) => r.Properties?.EventPattern?.['detail-type']?.[0] === 'Secret Label Updated',
+  );
+  const appSecret = JSON.stringify(redeployRule?.Properties?.EventPattern?.resources?.[0]);
+  const appRotation = ofType(template, 'AWS::SecretsManager::RotationSchedule').find(
+    (r) => JSON.stringify(r.Properties?.SecretId) === appSecret,
+  );
+  const rate = /^rate\((\d+) days?\)$/.exec(String(appRotation?.Properties?.RotationRules?.ScheduleExpression));
+  if (redeployRule && rate) {
+    timings.push({
+      name: 'after a rotation, every task has the new login after',
+      seconds: healthy * interval + drain,
+      formula: `EventBridge delivery (seconds) + a forced deployment: task start + healthy threshold ${healthy} x interval ${interval} s + deregistration delay ${drain} s`,
+    });
+    timings.push({
+      name: 'the previous login keeps working for',
+      seconds: Number(rate[1]) * 86400,
+      formula: `until the next rotation changes its password: ${rate[0]} (the alternating-users rotation)`,
+    });
+  }
   return timings;
 }
 
 function describe(seconds: number): string {
+  if (seconds >= 2 * 86400) return `${Math.round((seconds / 86400) * 10) / 10} days`;
   return seconds >= 120 ? `${Math.round((seconds / 60) * 10) / 10} min` : `${seconds} s`;
 }
 

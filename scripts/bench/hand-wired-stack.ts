@@ -2,13 +2,13 @@
  * The synth benchmark's reference: the construct's default (dev) stack wired by hand from aws-ecs-patterns and the
  * aws-cdk-lib L2s, the way a team would build the same thing without this library. Same resources (the benchmark
  * compares the resource types one by one before it times anything), same settings where they cost synth time: KMS-encrypted log groups, flow logs, an ECR
- * repository with lifecycle rules, a TLS-only PostgreSQL with its secret, the ALB service with health checks,
+ * repository with lifecycle rules, a TLS-only PostgreSQL with its master and app secrets and the app-user bootstrap, the ALB service with health checks,
  * auto-scaling on CPU and requests, eleven alarms and two deployment alarms to an encrypted topic, the stack outputs and a profile tag.
  *
  * It lives with the benchmark, not in the library build: when the construct gains a resource, `npm run bench:synth`
  * refuses to report a ratio until this reference is brought level.
  */
-import { Aws, CfnOutput, Duration, RemovalPolicy, Size, Stack, Tags } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CustomResource, Duration, RemovalPolicy, Size, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -21,6 +21,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as cr from 'aws-cdk-lib/custom-resources';
+// The app-user bootstrap's handlers: a team would write (or copy) the same two functions.
+import { BootstrapFunction } from '../../src/database/app-user/bootstrap-function';
+import { SqlFunction } from '../../src/database/app-user/sql-function';
 
 /** Builds the hand-wired equivalent of `new FargateWebServiceWithDatabase(stack, id, { image: fromDirectory(dir) })`. */
 export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): void {
@@ -99,6 +103,30 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
     caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
   });
 
+  // The app's own login, created by a bootstrap custom resource before the service starts.
+  const appSecret = new rds.DatabaseSecret(stack, 'AppDatabaseSecret', {
+    username: 'app_user',
+    dbname: 'app',
+    encryptionKey: databaseKey,
+    masterSecret: database.secret!,
+  }).attach(database);
+  const sqlSecurityGroup = new ec2.SecurityGroup(stack, 'AppUserSqlSecurityGroup', { vpc, allowAllOutbound: false });
+  database.connections.allowFrom(sqlSecurityGroup, ec2.Port.tcp(5432));
+  const sql = new SqlFunction(stack, 'AppUserSql', {
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    securityGroups: [sqlSecurityGroup],
+    logGroup: logGroup('AppUserSqlLogs'),
+  });
+  const bootstrap = new BootstrapFunction(stack, 'AppUserBootstrap', { logGroup: logGroup('AppUserBootstrapLogs') });
+  database.secret!.grantRead(bootstrap);
+  appSecret.grantRead(bootstrap);
+  sql.grantInvoke(bootstrap);
+  const appUserProvider = new cr.Provider(stack, 'AppUserProvider', {
+    onEventHandler: bootstrap,
+    logGroup: logGroup('AppUserProviderLogs'),
+  });
+
   const cluster = new ecs.Cluster(stack, 'Cluster', {
     vpc,
     containerInsightsV2: ecs.ContainerInsights.ENABLED,
@@ -120,7 +148,7 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
     DB_USER: 'username',
     DB_PASSWORD: 'password',
   })) {
-    secrets[name] = ecs.Secret.fromSecretsManager(database.secret!, field);
+    secrets[name] = ecs.Secret.fromSecretsManager(appSecret, field);
   }
   const container = taskDefinition.addContainer('App', {
     image: ecs.ContainerImage.fromAsset(imageDirectory),
@@ -170,6 +198,19 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
   });
   web.targetGroup.setAttribute('deregistration_delay.timeout_seconds', '30');
   database.connections.allowDefaultPortFrom(web.service);
+  const appUser = new CustomResource(stack, 'AppUser', {
+    serviceToken: appUserProvider.serviceToken,
+    resourceType: 'Custom::AppDatabaseUser',
+    properties: {
+      MasterSecretArn: database.secret!.secretArn,
+      AppSecretArn: appSecret.secretArn,
+      SqlFunctionName: sql.functionName,
+      DatabaseName: 'app',
+      Username: 'app_user',
+      Revision: taskDefinition.taskDefinitionArn,
+    },
+  });
+  web.service.node.addDependency(appUser);
 
   const scaling = web.service.autoScaleTaskCount({ minCapacity: 1, maxCapacity: 2 });
   scaling.scaleOnCpuUtilization('CpuScaling', { targetUtilizationPercent: 70 });
@@ -290,7 +331,8 @@ export function buildHandWiredDevStack(stack: Stack, imageDirectory: string): vo
   new CfnOutput(stack, 'RepositoryUri', { value: repository.repositoryUri });
   new CfnOutput(stack, 'DatabaseEndpoint', { value: database.dbInstanceEndpointAddress });
   new CfnOutput(stack, 'DatabaseInstanceId', { value: database.instanceIdentifier });
-  new CfnOutput(stack, 'DatabaseSecretArn', { value: database.secret!.secretArn });
+  new CfnOutput(stack, 'DatabaseSecretArn', { value: appSecret.secretArn });
+  new CfnOutput(stack, 'DatabaseMasterSecretArn', { value: database.secret!.secretArn });
   new CfnOutput(stack, 'LogGroupName', {
     value: taskDefinition.defaultContainer!.logDriverConfig!.options!['awslogs-group'],
   });

@@ -64,7 +64,9 @@ describe('cost readout', () => {
       /password rotation is off; turning it on \(database\.rotation\) adds \+7\.60 USD a month: a Secrets Manager interface endpoint in one AZ \(7\.30 USD\), 3 alarm metrics \(0\.30 USD\)/,
     );
     // Prod rotates by default: nothing to add.
-    expect(estimateCost(defaultStack(EnvironmentProfile.PROD).template.toJSON() as any).rotationWouldAdd).toBeUndefined();
+    expect(
+      estimateCost(defaultStack(EnvironmentProfile.PROD).template.toJSON() as any).rotationWouldAdd,
+    ).toBeUndefined();
   });
 
   test('an instance class missing from the price table is reported, not guessed', () => {

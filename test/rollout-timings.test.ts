@@ -36,9 +36,7 @@ describe('rollout timings readout', () => {
     const figures = seconds(defaultStack(EnvironmentProfile.PROD).template);
     expect(figures['after a rotation, every task has the new login after']).toBe(2 * 15 + 30);
     expect(figures['the previous login keeps working for']).toBe(30 * 86400);
-    const weekly = seconds(
-      synth({ database: { rotation: CredentialRotation.every(Duration.days(7)) } }).template,
-    );
+    const weekly = seconds(synth({ database: { rotation: CredentialRotation.every(Duration.days(7)) } }).template);
     expect(weekly['the previous login keeps working for']).toBe(7 * 86400);
     // Dev rotates nothing by default: no rotation figures.
     expect(Object.keys(seconds(defaultStack(EnvironmentProfile.DEV).template))).not.toContain(

@@ -188,7 +188,9 @@ export function estimateCost(template: { Resources: Record<string, Resource> }):
     rotationWouldAdd = {
       monthlyUsd: money(endpoint + alarmCost),
       what: [
-        ...(needsEndpoint ? [`a Secrets Manager interface endpoint in one AZ (${money(endpoint).toFixed(2)} USD)`] : []),
+        ...(needsEndpoint
+          ? [`a Secrets Manager interface endpoint in one AZ (${money(endpoint).toFixed(2)} USD)`]
+          : []),
         ...(alarmsOn ? [`${ROTATION_ALARM_METRICS} alarm metrics (${money(alarmCost).toFixed(2)} USD)`] : []),
         'two rotation functions and a redeploy function (requests only, a few a month)',
       ].join(', '),
@@ -197,7 +199,13 @@ export function estimateCost(template: { Resources: Record<string, Resource> }):
 
   const total = money(lines.reduce((sum, l) => sum + l.monthlyUsd, 0));
   const essentialTotal = money(lines.filter((l) => l.essential).reduce((sum, l) => sum + l.monthlyUsd, 0));
-  return { lines, total, essentialTotal, notEstimated: [...notEstimated], ...(rotationWouldAdd ? { rotationWouldAdd } : {}) };
+  return {
+    lines,
+    total,
+    essentialTotal,
+    notEstimated: [...notEstimated],
+    ...(rotationWouldAdd ? { rotationWouldAdd } : {}),
+  };
 }
 
 export function formatEstimate(name: string, e: CostEstimate): string {

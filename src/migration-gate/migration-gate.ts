@@ -11,6 +11,7 @@ import { IsCompleteFunction } from './is-complete-function';
 import { OnEventFunction } from './on-event-function';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../internal/acknowledge';
+import { acknowledgeSmallFunction, frameworkFunctions, policiesOf } from '../internal/functions';
 import { PropChecker, Resolved } from '../internal/validation';
 import { LogGroupFactory } from '../logging';
 import { MigrationOptions } from '../props';
@@ -193,26 +194,13 @@ function acknowledgeGate(
   waiter: lambda.Function,
   provider: cr.Provider,
 ): void {
-  const frameworkFunctions = provider.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function);
-  for (const fn of [starter, waiter, ...frameworkFunctions]) {
-    acks.acknowledge(fn, {
-      rules: [
-        ...inCompliancePacks('LambdaInsideVPC'),
-        ...inCompliancePacks('LambdaConcurrency', ['NIST.800.53.R5', 'HIPAA.Security']),
-        ...inCompliancePacks('LambdaDLQ', ['NIST.800.53.R5', 'HIPAA.Security']),
-        'lambda_inside_vpc_check',
-      ],
+  const framework = frameworkFunctions(provider);
+  for (const fn of [starter, waiter, ...framework]) {
+    acknowledgeSmallFunction(acks, fn, {
+      outsideVpc: true,
       reason:
         'Migration gate: a deployment-time function invoked only by the CloudFormation provider framework; it calls only the ECS API, synchronously, a few times per deployment.',
     });
-    acks.acknowledge(fn.role!, {
-      rules: ['AwsSolutions-IAM4'],
-      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-      reason: 'The AWS managed policy only lets the function write its own logs.',
-    });
-    for (const policy of policiesOf(fn.role!)) {
-      acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
-    }
   }
   for (const policy of policiesOf(starter.role!)) {
     acks.acknowledge(policy, {
@@ -230,7 +218,7 @@ function acknowledgeGate(
         'ecs:DescribeTasks and ecs:StopTask on tasks of this cluster only; task ids are not known before the task starts.',
     });
   }
-  for (const fn of frameworkFunctions) {
+  for (const fn of framework) {
     for (const policy of policiesOf(fn.role!)) {
       acks.acknowledge(policy, {
         rules: ['AwsSolutions-IAM5'],
@@ -260,8 +248,4 @@ function acknowledgeGate(
         'CDK provider framework waiter: it only polls the migration task every 15 seconds; its execution history is logged to an encrypted log group.',
     });
   }
-}
-
-function policiesOf(scope: Construct | iam.IRole): iam.CfnPolicy[] {
-  return scope.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy);
 }

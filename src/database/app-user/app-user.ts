@@ -13,7 +13,8 @@ import { Construct } from 'constructs';
 import { BootstrapFunction } from './bootstrap-function';
 import { RedeployFunction } from './redeploy-function';
 import { SqlFunction } from './sql-function';
-import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../../internal/acknowledge';
+import { Acknowledgements } from '../../internal/acknowledge';
+import { acknowledgeSmallFunction, frameworkFunctions, policiesOf } from '../../internal/functions';
 import { LogGroupFactory } from '../../logging';
 import { AlarmDefinition, createAlarm } from '../../monitoring/alarm';
 import { DATABASE_PORT, DatabaseParts } from '../database';
@@ -91,7 +92,7 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
 
   const outside = [bootstrap, ...frameworkFunctions(provider)];
   for (const fn of [sql, ...outside]) {
-    acknowledgeFunction(acks, fn, {
+    acknowledgeSmallFunction(acks, fn, {
       outsideVpc: fn !== sql,
       reason:
         fn === sql
@@ -171,7 +172,7 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
     },
     targets: [new targets.LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.hours(1) })],
   });
-  acknowledgeFunction(acks, fn, {
+  acknowledgeSmallFunction(acks, fn, {
     outsideVpc: true,
     reason:
       'Redeploy after rotation: called by EventBridge once per rotation; it only calls the ECS API (UpdateService on this service).',
@@ -223,36 +224,4 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
     },
   ];
   return definitions.map((d) => createAlarm(scope, d, inputs.alarms!.action));
-}
-
-function frameworkFunctions(provider: cr.Provider): lambda.Function[] {
-  return provider.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function);
-}
-
-function policiesOf(scope: Construct | iam.IRole): iam.CfnPolicy[] {
-  return scope.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy);
-}
-
-/** The findings every small deployment-time function of the construct shares, with the function's own reason. */
-function acknowledgeFunction(
-  acks: Acknowledgements,
-  fn: lambda.Function,
-  options: { readonly outsideVpc: boolean; readonly reason: string },
-): void {
-  acks.acknowledge(fn, {
-    rules: [
-      ...(options.outsideVpc ? [...inCompliancePacks('LambdaInsideVPC'), 'lambda_inside_vpc_check'] : []),
-      ...inCompliancePacks('LambdaConcurrency', ['NIST.800.53.R5', 'HIPAA.Security']),
-      ...inCompliancePacks('LambdaDLQ', ['NIST.800.53.R5', 'HIPAA.Security']),
-    ],
-    reason: options.reason,
-  });
-  acks.acknowledge(fn.role!, {
-    rules: ['AwsSolutions-IAM4'],
-    appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-    reason: 'The AWS managed policy only lets the function write its own logs.',
-  });
-  for (const policy of policiesOf(fn.role!)) {
-    acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
-  }
 }

@@ -9,6 +9,7 @@ import { Alarms } from './monitoring/alarms-choice';
 import { EnvironmentProfile } from './profile';
 import { ContainerHealthCheck } from './service/container-health-check';
 import { DeploymentAlarms } from './service/deployment-alarms';
+import { RolloutStrategy } from './service/rollout-strategy';
 
 /** A default that differs between the profiles. */
 export class ByProfile<T> {
@@ -66,6 +67,12 @@ export const DEFAULTS = {
   'RollbackAlarmOptions.target5xxPercent': 5,
   'RollbackAlarmOptions.minimumRequestsPerMinute': 20,
   'RollbackAlarmOptions.unhealthyHostCount': 1,
+  'ServiceOptions.rolloutStrategy': RolloutStrategy.rolling(),
+  'TrafficShiftBakeOptions.bakeTime': Duration.minutes(5),
+  'CanaryOptions.percent': 5,
+  'CanaryOptions.canaryBakeTime': Duration.minutes(10),
+  'LinearOptions.stepPercent': 10,
+  'LinearOptions.stepBakeTime': Duration.minutes(6),
   /** The grace period is derived: this start allowance + interval x healthy threshold x 2. */
   'Fixed.gracePeriodStartAllowance': Duration.seconds(30),
 

@@ -70,8 +70,10 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly listener: elbv2.ApplicationListener;
   /** The HTTP listener on port 80 (forwards, or redirects to HTTPS). */
   public readonly httpListener: elbv2.ApplicationListener;
-  /** The target group of the service's tasks. */
+  /** The target group of the service's tasks (with a traffic-shifting strategy, the one that starts as production). */
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The second target group of a blue/green, canary or linear strategy; ECS moves traffic between the two. */
+  public readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
   /** The bucket the load balancer writes its access logs to, when access logs are on. */
   public readonly accessLogsBucket?: s3.IBucket;
   /** The certificate of the HTTPS listener, when there is one. */
@@ -135,6 +137,7 @@ export class FargateWebServiceWithDatabase extends Construct {
       vpc: this.vpc,
       internalSubnets: parts.network.taskSubnets,
       containerPort: parts.container.port,
+      shiftsTraffic: parts.rollout.strategy.shiftsTraffic,
       logGroups,
       acks,
     });
@@ -147,13 +150,16 @@ export class FargateWebServiceWithDatabase extends Construct {
       databaseSecret: database.appSecret,
       loadBalancer: lb.loadBalancer,
       targetGroup: lb.targetGroup,
+      strategy: parts.rollout.strategy,
+      trafficShift: lb.trafficShift,
       desiredCount: parts.scaling.minCapacity,
       extraEnvironment: migrationEnvironment(parts.migrations),
       logGroups,
       acks,
     });
     allowServiceToReachDatabase(database, service.securityGroup);
-    this.scaling = addScaling(service.service, lb.targetGroup, parts.scaling);
+    // Request-count scaling follows one target group: with two (traffic-shifting strategies) the service scales on CPU.
+    this.scaling = addScaling(service.service, lb.trafficShift ? undefined : lb.targetGroup, parts.scaling);
 
     this.database = database.instance;
     this.databaseSecret = database.appSecret;
@@ -176,6 +182,7 @@ export class FargateWebServiceWithDatabase extends Construct {
     this.listener = lb.listener;
     this.httpListener = lb.httpListener;
     this.targetGroup = lb.targetGroup;
+    this.alternateTargetGroup = lb.trafficShift?.alternateTargetGroup;
     this.certificate = lb.certificate;
     this.accessLogsBucket = lb.accessLogsBucket;
     this.url = lb.url;
@@ -208,6 +215,7 @@ export class FargateWebServiceWithDatabase extends Construct {
     const metrics = new ServiceMetrics({
       loadBalancer: this.loadBalancer,
       targetGroup: this.targetGroup,
+      alternateTargetGroup: this.alternateTargetGroup,
       cluster: this.cluster,
       service: this.service,
       database: this.database,

@@ -6,5 +6,6 @@ export * from './policy-acknowledgement';
 export * from './load-balancer/choices';
 export * from './service/container-health-check';
 export * from './service/deployment-alarms';
+export * from './service/rollout-strategy';
 export * from './database/credential-rotation';
 export * from './monitoring/alarms-choice';

@@ -10,6 +10,7 @@ import { Alarms } from './monitoring/alarms-choice';
 import { EnvironmentProfile } from './profile';
 import { ContainerHealthCheck } from './service/container-health-check';
 import { DeploymentAlarms } from './service/deployment-alarms';
+import { RolloutStrategy } from './service/rollout-strategy';
 import { ServiceImage } from './service-image';
 
 /** Where the construct's resources live on the network. */
@@ -292,6 +293,15 @@ export interface ServiceOptions {
    * @default DeploymentAlarms.rollbackOnErrors()
    */
   readonly deploymentAlarms?: DeploymentAlarms;
+
+  /**
+   * How a new version replaces the running one: rolling, blue/green, canary or linear (ECS's own strategies). The
+   * traffic-shifting ones add a second target group and a listener rule whose weights ECS moves, keep the previous
+   * version for a bake time, and scale on CPU only (request-count scaling follows one target group).
+   *
+   * @default RolloutStrategy.rolling()
+   */
+  readonly rolloutStrategy?: RolloutStrategy;
 
   /**
    * Allow `aws ecs execute-command` into running tasks.

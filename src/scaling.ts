@@ -38,10 +38,10 @@ export function resolveScaling(
   };
 }
 
-/** Target tracking on CPU and on requests per task (and memory, when asked for). */
+/** Target tracking on CPU, on requests per task when there is one target group, and on memory when asked for. */
 export function addScaling(
   service: ecs.FargateService,
-  targetGroup: elbv2.ApplicationTargetGroup,
+  targetGroup: elbv2.ApplicationTargetGroup | undefined,
   sc: ResolvedScaling,
 ): ecs.ScalableTaskCount {
   const scaling = service.autoScaleTaskCount({ minCapacity: sc.minCapacity, maxCapacity: sc.maxCapacity });
@@ -50,11 +50,13 @@ export function addScaling(
     targetUtilizationPercent: sc.targetCpuUtilizationPercent,
     ...cooldowns,
   });
-  scaling.scaleOnRequestCount('RequestScaling', {
-    requestsPerTarget: sc.requestsPerTarget,
-    targetGroup,
-    ...cooldowns,
-  });
+  if (targetGroup) {
+    scaling.scaleOnRequestCount('RequestScaling', {
+      requestsPerTarget: sc.requestsPerTarget,
+      targetGroup,
+      ...cooldowns,
+    });
+  }
   if (sc.targetMemoryUtilizationPercent !== undefined) {
     scaling.scaleOnMemoryUtilization('MemoryScaling', {
       targetUtilizationPercent: sc.targetMemoryUtilizationPercent,

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { CredentialRotation, DeploymentAlarms, EnvironmentProfile } from '../src';
+import { CredentialRotation, DeploymentAlarms, EnvironmentProfile, RolloutStrategy } from '../src';
 import { defaultStack, synth } from './helpers';
 import { rolloutTimings } from '../tools/rollout-timings';
 
@@ -42,6 +42,22 @@ describe('rollout timings readout', () => {
     expect(Object.keys(seconds(defaultStack(EnvironmentProfile.DEV).template))).not.toContain(
       'the previous login keeps working for',
     );
+  });
+
+  test('a canary or linear rollout adds its steps and the bake time to a good rollout', () => {
+    const canary = rolloutTimings(
+      synth({
+        service: { rolloutStrategy: RolloutStrategy.canary({ canaryBakeTime: Duration.minutes(3) }) },
+      }).template.toJSON() as any,
+    )[0];
+    expect(canary.seconds).toBe(2 * 15 + 3 * 60 + 5 * 60 + 30);
+    expect(canary.formula).toBe(
+      'task start + healthy threshold 2 x interval 15 s + canary 5 % for 180 s + canary bake time 300 s + deregistration delay 30 s',
+    );
+    const linear = seconds(
+      synth({ service: { rolloutStrategy: RolloutStrategy.linear({ stepPercent: 25 }) } }).template,
+    );
+    expect(linear['a good rollout takes at least']).toBe(2 * 15 + 4 * 6 * 60 + 5 * 60 + 30);
   });
 
   test('the formula names the template values it used', () => {

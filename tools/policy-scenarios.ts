@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, Https } from '../src';
+import { EnvironmentProfile, FargateWebServiceWithDatabase, Https, RolloutStrategy } from '../src';
 import { fixtureImage, newStack, PropsWithoutImage } from './stacks';
 
 export interface Scenario {
@@ -9,9 +9,12 @@ export interface Scenario {
   readonly construct: FargateWebServiceWithDatabase;
 }
 
-export type ScenarioName = 'dev' | 'prod' | 'prod-https' | 'prod-https-gate';
+export type ScenarioName = 'dev' | 'prod' | 'prod-https' | 'prod-https-gate' | 'prod-https-canary';
 
-/** The configurations the policy gate checks: both profiles, prod with HTTPS, and that with the migration gate. */
+/**
+ * The configurations the policy gate checks: both profiles, prod with HTTPS, that with the migration gate, and that
+ * with the gate and a canary rollout (a second target group, a weighted listener rule, ECS's traffic role).
+ */
 export function scenario(name: ScenarioName, extra: PropsWithoutImage = {}): Scenario {
   const stack = newStack(`Policy-${name}`);
   const certificate = name.startsWith('prod-https')
@@ -26,7 +29,10 @@ export function scenario(name: ScenarioName, extra: PropsWithoutImage = {}): Sce
   const construct = new FargateWebServiceWithDatabase(stack, 'Api', {
     image: fixtureImage(profile),
     profile,
-    ...(name === 'prod-https-gate' ? { migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] } } : {}),
+    ...(name === 'prod-https-gate' || name === 'prod-https-canary'
+      ? { migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] } }
+      : {}),
+    ...(name === 'prod-https-canary' ? { service: { rolloutStrategy: RolloutStrategy.canary() } } : {}),
     ...extra,
     // Prod without a certificate: TLS ends upstream (the only plain-HTTP prod the construct accepts).
     loadBalancer: {

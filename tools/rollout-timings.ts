@@ -38,10 +38,28 @@ export function rolloutTimings(template: { Resources: Record<string, Resource> }
   );
   const gate = ofType(template, 'Custom::MigrationGate').length > 0;
 
+  // Traffic-shifting strategies wait at each step and keep the old version for the bake time.
+  const config = service.DeploymentConfiguration ?? {};
+  const bake = num(config.BakeTimeInMinutes, 0) * 60;
+  let shift = { seconds: 0, formula: '' };
+  if (config.Strategy === 'CANARY') {
+    const c = config.CanaryConfiguration ?? {};
+    const wait = num(c.CanaryBakeTimeInMinutes, 10) * 60;
+    shift = { seconds: wait, formula: ` + canary ${num(c.CanaryPercent, 5)} % for ${wait} s` };
+  } else if (config.Strategy === 'LINEAR') {
+    const l = config.LinearConfiguration ?? {};
+    const steps = Math.ceil(100 / num(l.StepPercent, 10));
+    const wait = num(l.StepBakeTimeInMinutes, 6) * 60;
+    shift = { seconds: steps * wait, formula: ` + ${steps} steps of ${num(l.StepPercent, 10)} % x ${wait} s` };
+  }
+  const strategy =
+    config.Strategy && config.Strategy !== 'ROLLING' ? config.Strategy.toLowerCase().replace('_', '/') : undefined;
+  const rolloutSeconds = healthy * interval + shift.seconds + bake + drain;
+  const rolloutFormula = `healthy threshold ${healthy} x interval ${interval} s${shift.formula}${strategy ? ` + ${strategy} bake time ${bake} s` : ''} + deregistration delay ${drain} s`;
   timings.push({
     name: 'a good rollout takes at least',
-    seconds: healthy * interval + drain,
-    formula: `task start + ${gate ? 'migration task + ' : ''}healthy threshold ${healthy} x interval ${interval} s + deregistration delay ${drain} s`,
+    seconds: rolloutSeconds,
+    formula: `task start + ${gate ? 'migration task + ' : ''}${rolloutFormula}`,
   });
 
   const alarms = ofType(template, 'AWS::CloudWatch::Alarm').map((a) => a.Properties);
@@ -107,8 +125,8 @@ export function rolloutTimings(template: { Resources: Record<string, Resource> }
   if (redeployRule && rate) {
     timings.push({
       name: 'after a rotation, every task has the new login after',
-      seconds: healthy * interval + drain,
-      formula: `EventBridge delivery (seconds) + a forced deployment: task start + healthy threshold ${healthy} x interval ${interval} s + deregistration delay ${drain} s`,
+      seconds: rolloutSeconds,
+      formula: `EventBridge delivery (seconds) + a forced deployment: task start + ${rolloutFormula}`,
     });
     timings.push({
       name: 'the previous login keeps working for',

@@ -147,6 +147,11 @@ export interface LoadBalancerParts {
   readonly certificate?: acm.ICertificate;
   readonly url: string;
   readonly accessLogsBucket?: s3.IBucket;
+  /** The second target group and the production listener rule, for the strategies that shift traffic. */
+  readonly trafficShift?: {
+    readonly alternateTargetGroup: elbv2.ApplicationTargetGroup;
+    readonly productionRule: elbv2.ApplicationListenerRule;
+  };
 }
 
 /** What the load balancer needs from the other parts. */
@@ -155,6 +160,8 @@ export interface LoadBalancerInputs {
   /** Where an internal load balancer goes: the task subnets. */
   readonly internalSubnets: ec2.SubnetSelection;
   readonly containerPort: number;
+  /** The rollout strategy moves traffic between two target groups (blue/green, canary, linear). */
+  readonly shiftsTraffic: boolean;
   readonly logGroups: LogGroupFactory;
   readonly acks: Acknowledgements;
 }
@@ -213,21 +220,23 @@ export function createLoadBalancer(
   associateWebAcl(scope, loadBalancer, lb, inputs);
 
   const hc = lb.healthCheck;
-  const targetGroup = new elbv2.ApplicationTargetGroup(scope, 'TargetGroup', {
-    vpc,
-    port: inputs.containerPort,
-    protocol: elbv2.ApplicationProtocol.HTTP,
-    targetType: elbv2.TargetType.IP,
-    deregistrationDelay: lb.deregistrationDelay,
-    healthCheck: {
-      path: hc.path,
-      interval: hc.interval,
-      timeout: hc.timeout,
-      healthyThresholdCount: hc.healthyThresholdCount,
-      unhealthyThresholdCount: hc.unhealthyThresholdCount,
-      healthyHttpCodes: hc.healthyHttpCodes,
-    },
-  });
+  const newTargetGroup = (id: string) =>
+    new elbv2.ApplicationTargetGroup(scope, id, {
+      vpc,
+      port: inputs.containerPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: lb.deregistrationDelay,
+      healthCheck: {
+        path: hc.path,
+        interval: hc.interval,
+        timeout: hc.timeout,
+        healthyThresholdCount: hc.healthyThresholdCount,
+        unhealthyThresholdCount: hc.unhealthyThresholdCount,
+        healthyHttpCodes: hc.healthyHttpCodes,
+      },
+    });
+  const targetGroup = newTargetGroup('TargetGroup');
 
   const domain = lb.https._domain;
   const certificate =
@@ -288,7 +297,23 @@ export function createLoadBalancer(
 
   const host = domain?.domainName ?? loadBalancer.loadBalancerDnsName;
   const url = certificate ? `https://${host}` : `http://${host}`;
-  return { loadBalancer, targetGroup, listener, httpListener, certificate, url, accessLogsBucket };
+  let trafficShift: LoadBalancerParts['trafficShift'];
+  if (inputs.shiftsTraffic) {
+    // ECS moves the weights of this rule between the two target groups; the listener's default action is never used
+    // while the rule matches every path.
+    const alternateTargetGroup = newTargetGroup('AlternateTargetGroup');
+    const productionRule = new elbv2.ApplicationListenerRule(scope, 'ProductionRule', {
+      listener,
+      priority: 1,
+      conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
+      action: elbv2.ListenerAction.weightedForward([
+        { targetGroup, weight: 100 },
+        { targetGroup: alternateTargetGroup, weight: 0 },
+      ]),
+    });
+    trafficShift = { alternateTargetGroup, productionRule };
+  }
+  return { loadBalancer, targetGroup, listener, httpListener, certificate, url, accessLogsBucket, trafficShift };
 }
 
 function associateWebAcl(

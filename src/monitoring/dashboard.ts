@@ -1,7 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { ServiceMetrics } from './metrics';
+import { ServiceMetrics, TargetMetric } from './metrics';
 
 /** Requests, latency, errors, hosts, tasks against the scaling limits, CPU and memory, and the database. */
 export function createDashboard(
@@ -11,7 +11,8 @@ export function createDashboard(
   capacity: { readonly minCapacity: number; readonly maxCapacity: number },
 ): cloudwatch.Dashboard {
   const period = Duration.minutes(1);
-  const at = (metric: cloudwatch.Metric, label?: string) => metric.with({ period, ...(label ? { label } : {}) });
+  const at = (metric: TargetMetric, label?: string): cloudwatch.IMetric =>
+    metric.with({ period, ...(label ? { label } : {}) });
   const width = 8;
   const dashboard = new cloudwatch.Dashboard(scope, 'Dashboard', { dashboardName: name.slice(0, 255) });
   dashboard.addWidgets(

@@ -8,24 +8,29 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 export interface MonitoredParts {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The second target group of a traffic-shifting strategy: target metrics then add both up. */
+  readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
   readonly cluster: ecs.ICluster;
   readonly service: ecs.FargateService;
   readonly database: rds.DatabaseInstance;
 }
+
+/** A metric of the targets: one target group's, or the sum over both with a traffic-shifting strategy. */
+export type TargetMetric = cloudwatch.Metric | cloudwatch.MathExpression;
 
 /**
  * The service's metrics, each defined once: alarms and dashboard take them at the period they need (`with`), so a
  * metric's namespace, dimensions and statistic live in one place.
  */
 export class ServiceMetrics {
-  public readonly target5xx: cloudwatch.Metric;
-  public readonly target4xx: cloudwatch.Metric;
+  public readonly target5xx: TargetMetric;
+  public readonly target4xx: TargetMetric;
   public readonly loadBalancer5xx: cloudwatch.Metric;
   public readonly requests: cloudwatch.Metric;
   /** Requests that reached the tasks (the target group's count). */
-  public readonly targetRequests: cloudwatch.Metric;
-  public readonly healthyHosts: cloudwatch.Metric;
-  public readonly unhealthyHosts: cloudwatch.Metric;
+  public readonly targetRequests: TargetMetric;
+  public readonly healthyHosts: TargetMetric;
+  public readonly unhealthyHosts: TargetMetric;
   public readonly serviceCpu: cloudwatch.Metric;
   public readonly serviceMemory: cloudwatch.Metric;
   public readonly runningTasks: cloudwatch.Metric;
@@ -39,15 +44,35 @@ export class ServiceMetrics {
 
   constructor(private readonly parts: MonitoredParts) {
     const lb = parts.loadBalancer.metrics;
-    const tg = parts.targetGroup.metrics;
     const db = parts.database;
-    this.target5xx = tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum' });
-    this.target4xx = tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_4XX_COUNT, { statistic: 'Sum' });
+    const groups = [parts.targetGroup, ...(parts.alternateTargetGroup ? [parts.alternateTargetGroup] : [])];
+    // With two target groups, ECS moves traffic from one to the other at every deployment: add them up.
+    // Ids are unique per metric, so expressions that combine several of these stay valid.
+    const targets = (
+      id: string,
+      label: string,
+      metric: (tg: elbv2.IApplicationTargetGroupMetrics) => cloudwatch.Metric,
+    ) => {
+      if (groups.length === 1) return metric(groups[0].metrics);
+      return new cloudwatch.MathExpression({
+        expression: `FILL(${id}Blue, 0) + FILL(${id}Green, 0)`,
+        usingMetrics: { [`${id}Blue`]: metric(groups[0].metrics), [`${id}Green`]: metric(groups[1].metrics) },
+        label,
+      });
+    };
+    this.target5xx = targets('target5xx', 'Target 5xx', (tg) =>
+      tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum' }),
+    );
+    this.target4xx = targets('target4xx', 'Target 4xx', (tg) =>
+      tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_4XX_COUNT, { statistic: 'Sum' }),
+    );
     this.loadBalancer5xx = lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { statistic: 'Sum' });
     this.requests = lb.requestCount({ statistic: 'Sum' });
-    this.targetRequests = tg.requestCount({ statistic: 'Sum' });
-    this.healthyHosts = tg.healthyHostCount();
-    this.unhealthyHosts = tg.unhealthyHostCount({ statistic: 'Maximum' });
+    this.targetRequests = targets('targetRequests', 'Target requests', (tg) => tg.requestCount({ statistic: 'Sum' }));
+    this.healthyHosts = targets('healthyHosts', 'Healthy targets', (tg) => tg.healthyHostCount());
+    this.unhealthyHosts = targets('unhealthyHosts', 'Unhealthy targets', (tg) =>
+      tg.unhealthyHostCount({ statistic: 'Maximum' }),
+    );
     this.serviceCpu = parts.service.metricCpuUtilization();
     this.serviceMemory = parts.service.metricMemoryUtilization();
     this.runningTasks = this.containerInsights('RunningTaskCount');
@@ -62,7 +87,10 @@ export class ServiceMetrics {
 
   /** Target response time at a percentile (`p50`, `p99`). */
   public latency(statistic: string, period: Duration): cloudwatch.Metric {
-    return this.parts.targetGroup.metrics.targetResponseTime({ statistic, period });
+    // A percentile cannot be added up: with two target groups, the load balancer's own figure covers both.
+    return this.parts.alternateTargetGroup
+      ? this.parts.loadBalancer.metrics.targetResponseTime({ statistic, period })
+      : this.parts.targetGroup.metrics.targetResponseTime({ statistic, period });
   }
 
   /** Desired minus running tasks (Container Insights); 0 when the service is whole. */

@@ -3,13 +3,24 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { DeploymentAlarms } from './deployment-alarms';
+import { RolloutKind, RolloutStrategy } from './rollout-strategy';
 import { ProfileDefaults } from '../defaults';
-import { PropChecker } from '../internal/validation';
+import { isKnown, PropChecker } from '../internal/validation';
 import { AlarmDefinition, createAlarm } from '../monitoring/alarm';
 import { ServiceMetrics } from '../monitoring/metrics';
 
-/** The rollback alarms' settings, or undefined when the circuit breaker alone rolls back. */
+/** ECS's strategy with its settings; traffic-shifting strategies need a second target group. */
+export interface ResolvedStrategy {
+  readonly kind: RolloutKind;
+  readonly shiftsTraffic: boolean;
+  readonly bakeTime?: Duration;
+  readonly canary?: { readonly percent: number; readonly bakeTime: Duration };
+  readonly linear?: { readonly stepPercent: number; readonly stepBakeTime: Duration };
+}
+
+/** The rollout: the strategy, and the rollback alarms' settings (undefined when the circuit breaker alone rolls back). */
 export interface ResolvedRollout {
+  readonly strategy: ResolvedStrategy;
   readonly rollback?: {
     readonly target5xxPercent: number;
     readonly minimumRequestsPerMinute: number;
@@ -17,24 +28,84 @@ export interface ResolvedRollout {
   };
 }
 
+/** CloudFormation refuses a traffic-shifting deployment it computes to last over 33 hours. */
+const LONGEST_SHIFT_MINUTES = 33 * 60;
+
 export function resolveRollout(
   check: PropChecker,
   choice: DeploymentAlarms | undefined,
+  strategyChoice: RolloutStrategy | undefined,
   defaults: ProfileDefaults,
 ): ResolvedRollout {
+  const strategy = resolveStrategy(check, strategyChoice ?? defaults['ServiceOptions.rolloutStrategy'], defaults);
   const alarms = choice ?? defaults['ServiceOptions.deploymentAlarms'];
   const r = alarms._rollback;
-  if (!r) return {};
+  if (!r) return { strategy };
   check.integer('service.deploymentAlarms.target5xxPercent', r.target5xxPercent, 1, 100);
   check.integer('service.deploymentAlarms.minimumRequestsPerMinute', r.minimumRequestsPerMinute, 1, 1_000_000);
   check.integer('service.deploymentAlarms.unhealthyHostCount', r.unhealthyHostCount, 1, 1000);
   return {
+    strategy,
     rollback: {
       target5xxPercent: r.target5xxPercent ?? defaults['RollbackAlarmOptions.target5xxPercent'],
       minimumRequestsPerMinute: r.minimumRequestsPerMinute ?? defaults['RollbackAlarmOptions.minimumRequestsPerMinute'],
       unhealthyHostCount: r.unhealthyHostCount ?? defaults['RollbackAlarmOptions.unhealthyHostCount'],
     },
   };
+}
+
+function resolveStrategy(check: PropChecker, choice: RolloutStrategy, defaults: ProfileDefaults): ResolvedStrategy {
+  const kind = choice._kind;
+  if (kind === 'rolling') return { kind, shiftsTraffic: false };
+  const o = choice._options;
+  const prop = `service.rolloutStrategy (${choice})`;
+  const wholeMinutes = (name: string, value: Duration | undefined) => {
+    if (value === undefined || value.isUnresolved()) return;
+    const seconds = value.toSeconds();
+    check.refuse(
+      seconds % 60 !== 0 || seconds < 0 || seconds > 1440 * 60,
+      `\`${prop}\` ${name} must be whole minutes from 0 to 1440, got ${value.toHumanString()}.`,
+    );
+  };
+  const tenths = (name: string, value: number | undefined, min: number) => {
+    if (!isKnown(value)) return;
+    check.refuse(
+      typeof value !== 'number' ||
+        value! < min ||
+        value! > 100 ||
+        Math.abs(Math.round(value! * 10) - value! * 10) > 1e-9,
+      `\`${prop}\` ${name} must be a multiple of 0.1 from ${min} to 100 (percent of production traffic), got ${value}.`,
+    );
+  };
+  wholeMinutes('bakeTime', o.bakeTime);
+  const bakeTime = o.bakeTime ?? defaults['TrafficShiftBakeOptions.bakeTime'];
+  let canary: ResolvedStrategy['canary'];
+  let linear: ResolvedStrategy['linear'];
+  let longest = bakeTime.isUnresolved() ? 0 : bakeTime.toMinutes();
+  if (kind === 'canary') {
+    tenths('percent', o.percent, 0.1);
+    wholeMinutes('canaryBakeTime', o.canaryBakeTime);
+    canary = {
+      percent: o.percent ?? defaults['CanaryOptions.percent'],
+      bakeTime: o.canaryBakeTime ?? defaults['CanaryOptions.canaryBakeTime'],
+    };
+    if (!canary.bakeTime.isUnresolved()) longest += canary.bakeTime.toMinutes();
+  } else if (kind === 'linear') {
+    tenths('stepPercent', o.stepPercent, 3);
+    wholeMinutes('stepBakeTime', o.stepBakeTime);
+    linear = {
+      stepPercent: o.stepPercent ?? defaults['LinearOptions.stepPercent'],
+      stepBakeTime: o.stepBakeTime ?? defaults['LinearOptions.stepBakeTime'],
+    };
+    if (!linear.stepBakeTime.isUnresolved() && isKnown(linear.stepPercent)) {
+      longest += Math.ceil(100 / linear.stepPercent) * linear.stepBakeTime.toMinutes();
+    }
+  }
+  check.refuse(
+    longest > LONGEST_SHIFT_MINUTES,
+    `\`${prop}\` would take ${longest} minutes of bake time, more than the ${LONGEST_SHIFT_MINUTES} CloudFormation accepts for one deployment (33 hours); shorten the bake times or take larger steps.`,
+  );
+  return { kind, shiftsTraffic: true, bakeTime, canary, linear };
 }
 
 /**

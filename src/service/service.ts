@@ -15,8 +15,9 @@ import { LogGroupFactory } from '../logging';
 import { EnvironmentProfile } from '../profile';
 import { ServiceOptions } from '../props';
 import { ServiceImage } from '../service-image';
+import { ResolvedStrategy } from './rollout';
 
-export type ResolvedService = Resolved<Omit<ServiceOptions, 'deploymentAlarms'>, 'cluster'> & {
+export type ResolvedService = Resolved<Omit<ServiceOptions, 'deploymentAlarms' | 'rolloutStrategy'>, 'cluster'> & {
   readonly profile: EnvironmentProfile;
 };
 
@@ -80,6 +81,28 @@ export function resolveService(
   };
 }
 
+/** The FargateService properties of a strategy: rolling needs none. */
+function strategyProps(strategy: ResolvedStrategy): Partial<ecs.FargateServiceProps> {
+  switch (strategy.kind) {
+    case 'rolling':
+      return {};
+    case 'blueGreen':
+      return { deploymentStrategy: ecs.DeploymentStrategy.BLUE_GREEN, bakeTime: strategy.bakeTime };
+    case 'canary':
+      return {
+        deploymentStrategy: ecs.DeploymentStrategy.CANARY,
+        bakeTime: strategy.bakeTime,
+        canaryConfiguration: { stepPercent: strategy.canary!.percent, stepBakeTime: strategy.canary!.bakeTime },
+      };
+    case 'linear':
+      return {
+        deploymentStrategy: ecs.DeploymentStrategy.LINEAR,
+        bakeTime: strategy.bakeTime,
+        linearConfiguration: { stepPercent: strategy.linear!.stepPercent, stepBakeTime: strategy.linear!.stepBakeTime },
+      };
+  }
+}
+
 /** Long enough for the load balancer's health check to pass twice after the start allowance. */
 function derivedGracePeriod(
   healthCheck: { readonly interval: Duration; readonly healthyThresholdCount: number },
@@ -112,6 +135,12 @@ export interface ServiceInputs {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
+  readonly strategy: ResolvedStrategy;
+  /** The second target group and the production rule, for the strategies that shift traffic. */
+  readonly trafficShift?: {
+    readonly alternateTargetGroup: elbv2.ApplicationTargetGroup;
+    readonly productionRule: elbv2.ApplicationListenerRule;
+  };
   /** Tasks the service starts with: the scaling minimum. */
   readonly desiredCount: number;
   /** Environment variables other parts need in the container (the migration gate's MIGRATE_ON_START). */
@@ -230,8 +259,28 @@ export function createService(
     capacityProviderStrategies,
     propagateTags: ecs.PropagatedTagSource.SERVICE,
     enableECSManagedTags: true,
+    ...strategyProps(inputs.strategy),
   });
-  inputs.targetGroup.addTarget(service);
+  if (inputs.trafficShift) {
+    const alternateTarget = new ecs.AlternateTarget('AlternateTarget', {
+      alternateTargetGroup: inputs.trafficShift.alternateTargetGroup,
+      productionListener: ecs.ListenerRuleConfiguration.applicationListenerRule(inputs.trafficShift.productionRule),
+    });
+    service
+      .loadBalancerTarget({ containerName: container.containerName, containerPort: c.port, alternateTarget })
+      .attachToApplicationTargetGroup(inputs.targetGroup);
+    // The role ECS assumes to move the listener rule's weights, found by type under the service.
+    for (const role of service.node.findAll().filter((x): x is iam.Role => x instanceof iam.Role)) {
+      acks.acknowledge(role, {
+        rules: ['AwsSolutions-IAM4'],
+        appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers'],
+        reason:
+          'The AWS managed policy is the documented permission set ECS needs to move traffic between the two target groups of a blue/green, canary or linear deployment.',
+      });
+    }
+  } else {
+    inputs.targetGroup.addTarget(service);
+  }
   if (s.profile === EnvironmentProfile.DEV && inputs.assignPublicIp) {
     acks.acknowledge(service, {
       rules: ['ecs_service_assign_public_ip_disabled_check'],

@@ -11,14 +11,14 @@ describe('policy gate', () => {
   const results: Record<string, Record<string, PackResult>> = {};
   const acknowledgements: Record<string, any[]> = {};
   beforeAll(() => {
-    for (const name of ['dev', 'prod', 'prod-https', 'prod-https-gate'] as const) {
+    for (const name of ['dev', 'prod', 'prod-https', 'prod-https-gate', 'prod-https-canary'] as const) {
       const s = scenario(name);
       acknowledgements[name] = s.construct.policyAcknowledgements;
       results[name] = byPack(checkStack(s.stack));
     }
   });
 
-  test.each(['dev', 'prod', 'prod-https', 'prod-https-gate'])(
+  test.each(['dev', 'prod', 'prod-https', 'prod-https-gate', 'prod-https-canary'])(
     '%s: AwsSolutions has no unacknowledged error or warning',
     (name) => {
       expect(unacknowledged(results[name].AwsSolutions)).toEqual([]);
@@ -33,20 +33,26 @@ describe('policy gate', () => {
     ['prod-https-gate', 'NIST.800.53.R5'],
     ['prod-https-gate', 'HIPAA.Security'],
     ['prod-https-gate', 'PCI.DSS.321'],
+    ['prod-https-canary', 'NIST.800.53.R5'],
+    ['prod-https-canary', 'HIPAA.Security'],
+    ['prod-https-canary', 'PCI.DSS.321'],
   ])('%s: %s has no unacknowledged error', (name, pack) => {
     expect(results[name][pack].errors).toEqual([]);
   });
 
-  test.each(['dev', 'prod-https', 'prod-https-gate'])(
+  test.each(['dev', 'prod-https', 'prod-https-gate', 'prod-https-canary'])(
     '%s: the Control Tower guard rules have no unacknowledged violation',
     (name) => {
       expect(results[name][CONTROL_TOWER].errors).toEqual([]);
     },
   );
 
-  test.each(['dev', 'prod', 'prod-https', 'prod-https-gate'])('%s: the library guard rules all pass', (name) => {
-    expect(results[name][OWN_RULES].errors).toEqual([]);
-  });
+  test.each(['dev', 'prod', 'prod-https', 'prod-https-gate', 'prod-https-canary'])(
+    '%s: the library guard rules all pass',
+    (name) => {
+      expect(results[name][OWN_RULES].errors).toEqual([]);
+    },
+  );
 
   test('prod without a certificate is told to add HTTPS: the compliance packs flag the HTTP listener', () => {
     const nist = results.prod['NIST.800.53.R5'].errors.map((f) => f.rule);
@@ -59,7 +65,12 @@ describe('policy gate', () => {
   });
 
   test('every acknowledgement has a reason, and docs/acknowledgements.md lists exactly what the code attaches', () => {
-    const all = [...acknowledgements.dev, ...acknowledgements['prod-https'], ...acknowledgements['prod-https-gate']];
+    const all = [
+      ...acknowledgements.dev,
+      ...acknowledgements['prod-https'],
+      ...acknowledgements['prod-https-gate'],
+      ...acknowledgements['prod-https-canary'],
+    ];
     for (const ack of all) expect(ack.reason.length).toBeGreaterThan(30);
     const committed = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'acknowledgements.md'), 'utf8');
     expect(committed).toEqual(renderAcknowledgementsDoc());

@@ -6,6 +6,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   description:
     'A production-grade web service on AWS in one construct: VPC, ECR, ECS Fargate behind an ALB with auto-scaling, and a Multi-AZ RDS PostgreSQL database with Secrets Manager credentials.',
   // `awscdk` is the keyword Construct Hub indexes.
+  // bin/fwsd-guard-check (found by projen in bin/): a cfn-guard runner that honours the construct's acknowledgements.
   keywords: ['awscdk', 'cdk', 'aws-cdk', 'ecs', 'fargate', 'rds', 'postgresql', 'alb', 'construct'],
   stability: 'experimental',
   homepage: 'https://github.com/example/cdk-fargate-web-service-with-database#readme',

@@ -44,6 +44,10 @@ if (tarballs.length !== 1) {
     'lib/index.d.ts',
     'assets/migration-gate/on-event.lambda/index.js',
     'assets/migration-gate/is-complete.lambda/index.js',
+    'assets/database/app-user/bootstrap.lambda/index.js',
+    'assets/database/app-user/sql.lambda/index.js',
+    'assets/database/app-user/redeploy.lambda/index.js',
+    'bin/fwsd-guard-check',
   ]) {
     check(`contains ${required}`, has(required));
   }

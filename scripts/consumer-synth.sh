@@ -26,7 +26,7 @@ echo '{ "name": "consumer", "private": true }' > "$work/package.json"
 echo "consumer-synth: installing aws-cdk-lib@$version and $(basename "$tarball") into a fresh app (about a minute)"
 (cd "$work" && npm install --no-audit --no-fund --loglevel=error \
   "aws-cdk-lib@$version" "constructs@^10.5.1" "$tarball" "cdk-nag@2.38.2" \
-  "ts-node@10.9.2" "typescript@5.9.2" "@types/node@20.19.11" >/dev/null)
+  "ts-node@10.9.2" "typescript@5.9.2" "@types/node@20.19.11" "@cdklabs/cdk-validator-cfnguard@0.0.62" >/dev/null)
 installed="$(node -p "require('$work/node_modules/aws-cdk-lib/package.json').version")"
 
 echo "consumer-synth: synthesizing UsersApi-dev and UsersApi-prod with aws-cdk-lib $installed and the cdk-nag packs (about 30 seconds)"
@@ -36,6 +36,15 @@ started=$(date +%s%N)
   CDK_CONTEXT_JSON='{"profile":"all","nag":"true"}' \
   npx ts-node --prefer-ts-exts bin/app.ts)
 elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
+
+# cfn-guard as a consumer runs it: the package's runner, the Control Tower rules from the consumer's own
+# @cdklabs/cdk-validator-cfnguard, the construct's acknowledgements honoured. consumer-check.js reads the results.
+for stack in UsersApi-dev UsersApi-prod; do
+  set +e
+  (cd "$work" && npx --no-install fwsd-guard-check "cdk.out/$stack.template.json") > "$work/cdk.out/$stack.guard.txt" 2>&1
+  echo $? > "$work/cdk.out/$stack.guard.status"
+  set -e
+done
 
 mkdir -p "$root/test-reports"
 node "$root/scripts/consumer-check.js" "$work/cdk.out" "$installed" "$root/test-reports/$report.json" "$elapsed" $summary

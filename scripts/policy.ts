@@ -1,12 +1,13 @@
 /**
- * The policy gate as a report: synthesizes the construct in the dev profile, the prod profile and prod with HTTPS,
+ * The policy gate as a report: synthesizes the construct in the dev profile, the prod profile, prod with HTTPS (alone,
+ * with the migration gate, with the gate and a canary rollout),
  * runs the cdk-nag packs and the cfn-guard rules, and prints per profile: pack, errors, warnings, acknowledged.
  * Exits 1 when a goal is missed. The acknowledged findings are listed in docs/acknowledgements.md (`npx projen docs`).
  */
 import { checkStack, CONTROL_TOWER, NAG_PACKS, OWN_RULES, PackResult } from '../tools/policy-harness';
 import { scenario } from '../tools/policy-scenarios';
 
-const SCENARIOS = ['dev', 'prod', 'prod-https', 'prod-https-gate'] as const;
+const SCENARIOS = ['dev', 'prod', 'prod-https', 'prod-https-gate', 'prod-https-canary'] as const;
 
 /** Packs that must have zero unacknowledged errors (and, for AwsSolutions, warnings) in each scenario. */
 const GOALS: Record<(typeof SCENARIOS)[number], string[]> = {
@@ -14,6 +15,7 @@ const GOALS: Record<(typeof SCENARIOS)[number], string[]> = {
   prod: ['AwsSolutions', OWN_RULES],
   'prod-https': [...NAG_PACKS, CONTROL_TOWER, OWN_RULES],
   'prod-https-gate': [...NAG_PACKS, CONTROL_TOWER, OWN_RULES],
+  'prod-https-canary': [...NAG_PACKS, CONTROL_TOWER, OWN_RULES],
 };
 
 function missed(name: (typeof SCENARIOS)[number], result: PackResult): boolean {

@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
 import {
   AwsSolutionsChecks,
@@ -12,6 +13,7 @@ import {
   NIST80053R5Checks,
   PCIDSS321Checks,
 } from 'cdk-nag';
+const { splitFindings } = require('../bin/fwsd-guard-check');
 
 /** The library's own guard rules, shipped in the npm package. */
 export const POLICY_DIR = path.join(__dirname, '..', 'policy');
@@ -116,22 +118,11 @@ function guardResult(
   report: ReturnType<typeof runGuardRules>,
   honourAcknowledgements: boolean,
 ): PackResult {
-  const result: PackResult = { pack, errors: [], warnings: [], acknowledged: [] };
-  for (const violation of report.violations) {
-    for (const violating of violation.violatingResources) {
-      if (!violating.resourceLogicalId) continue; // cfn-guard also reports the rule once without a resource
-      const resource = template.Resources[violating.resourceLogicalId];
-      const finding = {
-        rule: violation.ruleName,
-        resource: resource?.Metadata?.['aws:cdk:path'] ?? violating.resourceLogicalId,
-      };
-      const suppressed: string[] = resource?.Metadata?.guard?.SuppressedRules ?? [];
-      (honourAcknowledgements && suppressed.includes(violation.ruleName) ? result.acknowledged : result.errors).push(
-        finding,
-      );
-    }
-  }
-  return result;
+  // The same split the shipped runner (bin/fwsd-guard-check) makes for consumers.
+  const { acknowledged, open } = splitFindings(report, template);
+  return honourAcknowledgements
+    ? { pack, errors: open, warnings: [], acknowledged }
+    : { pack, errors: [...open, ...acknowledged], warnings: [], acknowledged: [] };
 }
 
 /**

@@ -195,6 +195,32 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
     expect(rows[0].n).toBe(0);
   });
 
+  test('end to end: the bootstrap handler reads the secrets (mocked) and the SQL function it invokes creates the user', async () => {
+    const { request: r, endpoint } = await request();
+    const app = { ...r.current, host: r.host, port: r.port, dbname: r.databaseName };
+    const master = { ...r.masterLogins[0], host: r.host, port: r.port };
+    smMock
+      .on(GetSecretValueCommand, { SecretId: APP, VersionStage: 'AWSCURRENT' })
+      .resolves({ SecretString: JSON.stringify(app) });
+    smMock
+      .on(GetSecretValueCommand, { SecretId: MASTER, VersionStage: 'AWSCURRENT' })
+      .resolves({ SecretString: JSON.stringify(master) });
+    smMock
+      .on(GetSecretValueCommand, { SecretId: MASTER, VersionStage: 'AWSPENDING' })
+      .rejects(new ResourceNotFoundException({ message: 'no pending version', $metadata: {} }));
+    // The Lambda API, played by the SQL function's own code against the local PostgreSQL.
+    lambdaMock.on(InvokeCommand).callsFake(async (input) => {
+      const payload = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8')) as SqlRequest;
+      return { Payload: Buffer.from(JSON.stringify(await runSql(payload, { ssl: false }))) };
+    });
+    const result = await onEvent(sm, lambda, {
+      RequestType: 'Create',
+      ResourceProperties: { ...properties, DatabaseName: r.databaseName, Username: r.username },
+    });
+    expect(result.Data).toMatchObject({ superuser: 'false', createRoleRefused: 'true', passwordSet: 'true' });
+    expect(await canLogIn(endpoint, r.current)).toBe(true);
+  });
+
   test('says which master logins failed when none works', async () => {
     const { request: r } = await request();
     const stale = { username: r.masterLogins[0].username, password: 'stale-password' };

@@ -5,12 +5,10 @@
  * Exits 1 when a goal is missed. The acknowledged findings are listed in docs/acknowledgements.md (`npx projen docs`).
  */
 import { checkStack, CONTROL_TOWER, NAG_PACKS, OWN_RULES, PackResult } from '../tools/policy-harness';
-import { scenario } from '../tools/policy-scenarios';
-
-const SCENARIOS = ['dev', 'prod', 'prod-https', 'prod-https-gate', 'prod-https-canary'] as const;
+import { scenario, SCENARIO_NAMES, ScenarioName } from '../tools/policy-scenarios';
 
 /** Packs that must have zero unacknowledged errors (and, for AwsSolutions, warnings) in each scenario. */
-const GOALS: Record<(typeof SCENARIOS)[number], string[]> = {
+const GOALS: Record<ScenarioName, string[]> = {
   dev: ['AwsSolutions', CONTROL_TOWER, OWN_RULES],
   prod: ['AwsSolutions', OWN_RULES],
   'prod-https': [...NAG_PACKS, CONTROL_TOWER, OWN_RULES],
@@ -18,13 +16,13 @@ const GOALS: Record<(typeof SCENARIOS)[number], string[]> = {
   'prod-https-canary': [...NAG_PACKS, CONTROL_TOWER, OWN_RULES],
 };
 
-function missed(name: (typeof SCENARIOS)[number], result: PackResult): boolean {
+function missed(name: ScenarioName, result: PackResult): boolean {
   if (!GOALS[name].includes(result.pack)) return false;
   return result.errors.length > 0 || (result.pack === 'AwsSolutions' && result.warnings.length > 0);
 }
 
 let failed = false;
-for (const name of SCENARIOS) {
+for (const name of SCENARIO_NAMES) {
   const results = checkStack(scenario(name).stack);
   console.log(`\n${name}`);
   console.log(

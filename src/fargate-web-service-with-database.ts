@@ -158,8 +158,7 @@ export class FargateWebServiceWithDatabase extends Construct {
       acks,
     });
     allowServiceToReachDatabase(database, service.securityGroup);
-    // Request-count scaling follows one target group: with two (traffic-shifting strategies) the service scales on CPU.
-    this.scaling = addScaling(service.service, lb.trafficShift ? undefined : lb.targetGroup, parts.scaling);
+    this.scaling = addScaling(service.service, lb.targetGroup, parts.scaling);
 
     this.database = database.instance;
     this.databaseSecret = database.appSecret;

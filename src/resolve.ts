@@ -1,4 +1,3 @@
-import { Annotations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { checkConnectionBudget } from './database/capacity';
 import { ResolvedDatabase, resolveDatabase } from './database/database';
@@ -53,18 +52,16 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
   props.image._validate(check, profile);
   const defaults = defaultsFor(profile);
 
-  const rollout = resolveRollout(check, props.service?.deploymentAlarms, props.service?.rolloutStrategy, defaults);
-  if (rollout.strategy.shiftsTraffic && !rollout.rollback) {
-    Annotations.of(scope).addWarningV2(
-      'cdk-fargate-web-service-with-database:rolloutWithoutAlarms',
-      `\`service.rolloutStrategy\` ${props.service?.rolloutStrategy} with \`service.deploymentAlarms\` DeploymentAlarms.none(): nothing rolls a version back during its bake time but the circuit breaker; keep DeploymentAlarms.rollbackOnErrors().`,
-    );
-  }
-  check.refuse(
-    rollout.strategy.shiftsTraffic && props.scaling?.requestsPerTarget !== undefined,
-    `\`scaling.requestsPerTarget\` cannot be combined with \`service.rolloutStrategy\` ${props.service?.rolloutStrategy}: request-count scaling follows one target group, and this strategy moves traffic between two. Leave it unset (the service scales on CPU) or use RolloutStrategy.rolling().`,
+  const rollout = resolveRollout(
+    check,
+    scope,
+    props.service?.deploymentAlarms,
+    props.service?.rolloutStrategy,
+    defaults,
   );
-  const scaling = resolveScaling(check, props.scaling, defaults);
+  const scaling = resolveScaling(check, props.scaling, defaults, {
+    trafficShiftingStrategy: rollout.strategy.shiftsTraffic ? String(props.service?.rolloutStrategy) : undefined,
+  });
   const loadBalancer = resolveLoadBalancer(check, scope, props.loadBalancer, defaults, profile);
   const container = resolveContainer(check, props.container, defaults, {
     healthCheckPath: loadBalancer.healthCheck.path,

@@ -4,14 +4,24 @@ import { ProfileDefaults } from './defaults';
 import { isKnown, PropChecker, Resolved } from './internal/validation';
 import { ScalingOptions } from './props';
 
-export type ResolvedScaling = Resolved<ScalingOptions, 'targetMemoryUtilizationPercent'>;
+/** The scaling settings; no `requestsPerTarget` when the rollout strategy moves traffic between two target groups. */
+export type ResolvedScaling = Resolved<ScalingOptions, 'targetMemoryUtilizationPercent' | 'requestsPerTarget'>;
 
 export function resolveScaling(
   check: PropChecker,
   props: ScalingOptions | undefined,
   defaults: ProfileDefaults,
+  inputs: {
+    /** The rollout strategy (as code) when it moves traffic between two target groups. */
+    readonly trafficShiftingStrategy?: string;
+  },
 ): ResolvedScaling {
   const s = props ?? {};
+  const shifting = inputs.trafficShiftingStrategy;
+  check.refuse(
+    shifting !== undefined && s.requestsPerTarget !== undefined,
+    `\`scaling.requestsPerTarget\` cannot be combined with \`service.rolloutStrategy\` ${shifting}: request-count scaling follows one target group, and this strategy moves traffic between two. Leave it unset (the service scales on CPU) or use RolloutStrategy.rolling().`,
+  );
   check.integer('scaling.minCapacity', s.minCapacity, 1, 1000);
   check.integer('scaling.maxCapacity', s.maxCapacity, 1, 1000);
   const minCapacity = s.minCapacity ?? defaults['ScalingOptions.minCapacity'];
@@ -32,16 +42,17 @@ export function resolveScaling(
     targetCpuUtilizationPercent:
       s.targetCpuUtilizationPercent ?? defaults['ScalingOptions.targetCpuUtilizationPercent'],
     targetMemoryUtilizationPercent: s.targetMemoryUtilizationPercent,
-    requestsPerTarget: s.requestsPerTarget ?? defaults['ScalingOptions.requestsPerTarget'],
+    // Request-count scaling follows one target group: with two, the service scales on CPU.
+    requestsPerTarget: shifting ? undefined : (s.requestsPerTarget ?? defaults['ScalingOptions.requestsPerTarget']),
     scaleOutCooldown: s.scaleOutCooldown ?? defaults['ScalingOptions.scaleOutCooldown'],
     scaleInCooldown: s.scaleInCooldown ?? defaults['ScalingOptions.scaleInCooldown'],
   };
 }
 
-/** Target tracking on CPU, on requests per task when there is one target group, and on memory when asked for. */
+/** Target tracking on CPU, on requests per task unless the strategy shifts traffic, and on memory when asked for. */
 export function addScaling(
   service: ecs.FargateService,
-  targetGroup: elbv2.ApplicationTargetGroup | undefined,
+  targetGroup: elbv2.ApplicationTargetGroup,
   sc: ResolvedScaling,
 ): ecs.ScalableTaskCount {
   const scaling = service.autoScaleTaskCount({ minCapacity: sc.minCapacity, maxCapacity: sc.maxCapacity });
@@ -50,7 +61,7 @@ export function addScaling(
     targetUtilizationPercent: sc.targetCpuUtilizationPercent,
     ...cooldowns,
   });
-  if (targetGroup) {
+  if (sc.requestsPerTarget !== undefined) {
     scaling.scaleOnRequestCount('RequestScaling', {
       requestsPerTarget: sc.requestsPerTarget,
       targetGroup,

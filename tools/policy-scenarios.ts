@@ -9,7 +9,10 @@ export interface Scenario {
   readonly construct: FargateWebServiceWithDatabase;
 }
 
-export type ScenarioName = 'dev' | 'prod' | 'prod-https' | 'prod-https-gate' | 'prod-https-canary';
+/** Every configuration the policy gate checks, in report order. */
+export const SCENARIO_NAMES = ['dev', 'prod', 'prod-https', 'prod-https-gate', 'prod-https-canary'] as const;
+
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /**
  * The configurations the policy gate checks: both profiles, prod with HTTPS, that with the migration gate, and that

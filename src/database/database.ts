@@ -235,16 +235,13 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
   let appRotation: secretsmanager.SecretRotation | undefined;
   if (schedule) {
     const { endpoint, ...placement } = rotationPlacement(scope, inputs);
-    const rotations = [
-      instance.addRotationSingleUser({ automaticallyAfter: schedule, ...placement }),
-      instance.addRotationMultiUser('AppUserRotation', {
-        secret: appSecret,
-        automaticallyAfter: schedule,
-        ...placement,
-      }),
-    ];
-    if (endpoint) rotations.forEach((r) => r.node.addDependency(endpoint));
-    appRotation = rotations[1];
+    const masterRotation = instance.addRotationSingleUser({ automaticallyAfter: schedule, ...placement });
+    appRotation = instance.addRotationMultiUser('AppUserRotation', {
+      secret: appSecret,
+      automaticallyAfter: schedule,
+      ...placement,
+    });
+    if (endpoint) [masterRotation, appRotation].forEach((r) => r.node.addDependency(endpoint));
   } else if (dev) {
     for (const s of [secret, appSecretResource]) {
       acks.acknowledge(s, {

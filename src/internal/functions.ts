@@ -42,3 +42,29 @@ export function acknowledgeSmallFunction(
     acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
   }
 }
+
+/**
+ * The functions of a CDK provider framework: the small-function findings with `reason`, lambda:InvokeFunction on the
+ * versions of the handlers it calls (`invokes`: a pattern of their logical ids, `what`: them in words), and the
+ * runtime aws-cdk-lib chooses.
+ */
+export function acknowledgeProviderFramework(
+  acks: Acknowledgements,
+  provider: cr.Provider,
+  options: { readonly reason: string; readonly invokes: string; readonly what: string },
+): void {
+  for (const fn of frameworkFunctions(provider)) {
+    acknowledgeSmallFunction(acks, fn, { outsideVpc: true, reason: options.reason });
+    for (const policy of policiesOf(fn.role!)) {
+      acks.acknowledge(policy, {
+        rules: ['AwsSolutions-IAM5'],
+        appliesTo: [`/^Resource::<${options.invokes}\\.Arn>:\\*$/`],
+        reason: `CDK provider framework: lambda:InvokeFunction on the versions of ${options.what} only.`,
+      });
+    }
+    acks.acknowledge(fn, {
+      rules: ['AwsSolutions-L1'],
+      reason: 'CDK provider framework function: aws-cdk-lib chooses and updates its runtime.',
+    });
+  }
+}

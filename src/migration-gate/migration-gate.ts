@@ -11,7 +11,7 @@ import { IsCompleteFunction } from './is-complete-function';
 import { OnEventFunction } from './on-event-function';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../internal/acknowledge';
-import { acknowledgeSmallFunction, frameworkFunctions, policiesOf } from '../internal/functions';
+import { acknowledgeProviderFramework, acknowledgeSmallFunction, policiesOf } from '../internal/functions';
 import { PropChecker, Resolved } from '../internal/validation';
 import { LogGroupFactory } from '../logging';
 import { MigrationOptions } from '../props';
@@ -194,14 +194,10 @@ function acknowledgeGate(
   waiter: lambda.Function,
   provider: cr.Provider,
 ): void {
-  const framework = frameworkFunctions(provider);
-  for (const fn of [starter, waiter, ...framework]) {
-    acknowledgeSmallFunction(acks, fn, {
-      outsideVpc: true,
-      reason:
-        'Migration gate: a deployment-time function invoked only by the CloudFormation provider framework; it calls only the ECS API, synchronously, a few times per deployment.',
-    });
-  }
+  const reason =
+    'Migration gate: a deployment-time function invoked only by the CloudFormation provider framework; it calls only the ECS API, synchronously, a few times per deployment.';
+  for (const fn of [starter, waiter]) acknowledgeSmallFunction(acks, fn, { outsideVpc: true, reason });
+  acknowledgeProviderFramework(acks, provider, { reason, invokes: '.*Migration.*', what: 'the two gate functions' });
   for (const policy of policiesOf(starter.role!)) {
     acks.acknowledge(policy, {
       rules: ['AwsSolutions-IAM5'],
@@ -216,19 +212,6 @@ function acknowledgeGate(
       appliesTo: ['/^Resource::arn:<AWS::Partition>:ecs:.*:task\\/<.*>\\/\\*$/'],
       reason:
         'ecs:DescribeTasks and ecs:StopTask on tasks of this cluster only; task ids are not known before the task starts.',
-    });
-  }
-  for (const fn of framework) {
-    for (const policy of policiesOf(fn.role!)) {
-      acks.acknowledge(policy, {
-        rules: ['AwsSolutions-IAM5'],
-        appliesTo: ['/^Resource::<.*Migration.*\\.Arn>:\\*$/'],
-        reason: 'CDK provider framework: lambda:InvokeFunction on the versions of the two gate functions only.',
-      });
-    }
-    acks.acknowledge(fn, {
-      rules: ['AwsSolutions-L1'],
-      reason: 'CDK provider framework function: aws-cdk-lib chooses and updates its runtime.',
     });
   }
   // The provider's waiter is CDK's own construct around a CfnStateMachine and its role.

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
@@ -33,14 +33,24 @@ const LONGEST_SHIFT_MINUTES = 33 * 60;
 
 export function resolveRollout(
   check: PropChecker,
+  scope: Construct,
   choice: DeploymentAlarms | undefined,
   strategyChoice: RolloutStrategy | undefined,
   defaults: ProfileDefaults,
 ): ResolvedRollout {
-  const strategy = resolveStrategy(check, strategyChoice ?? defaults['ServiceOptions.rolloutStrategy'], defaults);
+  const strategyChosen = strategyChoice ?? defaults['ServiceOptions.rolloutStrategy'];
+  const strategy = resolveStrategy(check, strategyChosen, defaults);
   const alarms = choice ?? defaults['ServiceOptions.deploymentAlarms'];
   const r = alarms._rollback;
-  if (!r) return { strategy };
+  if (!r) {
+    if (strategy.shiftsTraffic) {
+      Annotations.of(scope).addWarningV2(
+        'cdk-fargate-web-service-with-database:rolloutWithoutAlarms',
+        `\`service.rolloutStrategy\` ${strategyChosen} with \`service.deploymentAlarms\` ${alarms}: nothing rolls a version back during its bake time but the circuit breaker; keep DeploymentAlarms.rollbackOnErrors().`,
+      );
+    }
+    return { strategy };
+  }
   check.integer('service.deploymentAlarms.target5xxPercent', r.target5xxPercent, 1, 100);
   check.integer('service.deploymentAlarms.minimumRequestsPerMinute', r.minimumRequestsPerMinute, 1, 1_000_000);
   check.integer('service.deploymentAlarms.unhealthyHostCount', r.unhealthyHostCount, 1, 1000);

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { CfnResource } from 'aws-cdk-lib';
 import { renderAcknowledgementsDoc } from '../../tools/acknowledgements-doc';
 import { byPack, checkStack, CONTROL_TOWER, OWN_RULES, PackResult } from '../../tools/policy-harness';
-import { scenario } from '../../tools/policy-scenarios';
+import { scenario, SCENARIO_NAMES } from '../../tools/policy-scenarios';
 
 const unacknowledged = (r: PackResult) => [...r.errors, ...r.warnings];
 
@@ -11,7 +11,7 @@ describe('policy gate', () => {
   const results: Record<string, Record<string, PackResult>> = {};
   const acknowledgements: Record<string, any[]> = {};
   beforeAll(() => {
-    for (const name of ['dev', 'prod', 'prod-https', 'prod-https-gate', 'prod-https-canary'] as const) {
+    for (const name of SCENARIO_NAMES) {
       const s = scenario(name);
       acknowledgements[name] = s.construct.policyAcknowledgements;
       results[name] = byPack(checkStack(s.stack));

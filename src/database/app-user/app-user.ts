@@ -14,7 +14,7 @@ import { BootstrapFunction } from './bootstrap-function';
 import { RedeployFunction } from './redeploy-function';
 import { SqlFunction } from './sql-function';
 import { Acknowledgements } from '../../internal/acknowledge';
-import { acknowledgeSmallFunction, frameworkFunctions, policiesOf } from '../../internal/functions';
+import { acknowledgeProviderFramework, acknowledgeSmallFunction, policiesOf } from '../../internal/functions';
 import { LogGroupFactory } from '../../logging';
 import { AlarmDefinition, createAlarm } from '../../monitoring/alarm';
 import { DATABASE_PORT, DatabaseParts } from '../database';
@@ -90,34 +90,24 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
   // The SQL function's way in (the ingress rule) must exist before it runs.
   resource.node.addDependency(database.instance, database.securityGroup, securityGroup);
 
-  const outside = [bootstrap, ...frameworkFunctions(provider)];
-  for (const fn of [sql, ...outside]) {
-    acknowledgeSmallFunction(acks, fn, {
-      outsideVpc: fn !== sql,
-      reason:
-        fn === sql
-          ? 'App-user bootstrap SQL function: invoked synchronously by the bootstrap only, once per deployment; it runs in the database subnets and reaches only the database.'
-          : 'App-user bootstrap: a deployment-time function that reads two secrets from Secrets Manager and invokes the SQL function; it needs no VPC access.',
-    });
-  }
+  acknowledgeSmallFunction(acks, sql, {
+    outsideVpc: false,
+    reason:
+      'App-user bootstrap SQL function: invoked synchronously by the bootstrap only, once per deployment; it runs in the database subnets and reaches only the database.',
+  });
   acks.acknowledge(sql.role!, {
     rules: ['AwsSolutions-IAM4'],
     appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
     reason: 'The AWS managed policy is the documented permission set for a function in a VPC (its network interfaces).',
   });
-  for (const fn of frameworkFunctions(provider)) {
-    for (const policy of policiesOf(fn.role!)) {
-      acks.acknowledge(policy, {
-        rules: ['AwsSolutions-IAM5'],
-        appliesTo: ['/^Resource::<.*AppUserBootstrap.*\\.Arn>:\\*$/'],
-        reason: 'CDK provider framework: lambda:InvokeFunction on the versions of the bootstrap function only.',
-      });
-    }
-    acks.acknowledge(fn, {
-      rules: ['AwsSolutions-L1'],
-      reason: 'CDK provider framework function: aws-cdk-lib chooses and updates its runtime.',
-    });
-  }
+  const outsideReason =
+    'App-user bootstrap: a deployment-time function that reads two secrets from Secrets Manager and invokes the SQL function; it needs no VPC access.';
+  acknowledgeSmallFunction(acks, bootstrap, { outsideVpc: true, reason: outsideReason });
+  acknowledgeProviderFramework(acks, provider, {
+    reason: outsideReason,
+    invokes: '.*AppUserBootstrap.*',
+    what: 'the bootstrap function',
+  });
   for (const policy of policiesOf(bootstrap.role!)) {
     acks.acknowledge(policy, {
       rules: ['AwsSolutions-IAM5'],

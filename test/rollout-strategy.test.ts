@@ -143,10 +143,30 @@ describe('bad strategy settings are synth-time errors naming the prop', () => {
     [
       'a linear rollout CloudFormation would refuse (over 33 hours)',
       RolloutStrategy.linear({ stepPercent: 5, stepBakeTime: Duration.minutes(120) }),
-      'Test/Api: `service.rolloutStrategy (RolloutStrategy.linear())` would take 2405 minutes of bake time, more than the 1980 CloudFormation accepts for one deployment (33 hours); shorten the bake times or take larger steps.',
+      'Test/Api: `service.rolloutStrategy (RolloutStrategy.linear())` would take 2285 minutes of bake time, more than the 1980 CloudFormation accepts for one deployment (33 hours); shorten the bake times or take larger steps.',
+    ],
+    [
+      'a linear rollout of 11 % steps one minute over 33 hours (9 step bakes: the floor of 100 / 11)',
+      RolloutStrategy.linear({ stepPercent: 11, stepBakeTime: Duration.minutes(220) }),
+      'Test/Api: `service.rolloutStrategy (RolloutStrategy.linear())` would take 1985 minutes of bake time, more than the 1980 CloudFormation accepts for one deployment (33 hours); shorten the bake times or take larger steps.',
     ],
   ])('%s', (_, rolloutStrategy, message) => {
     expect(() => synth({ service: { rolloutStrategy } })).toThrow(message);
+  });
+
+  // CloudFormation's formula (AWS::ECS::Service LinearConfiguration): BakeTimeInMinutes + StepBakeTimeInMinutes x
+  // steps, where steps is 100 / StepPercent - 1 when it divides evenly, else the floor of 100 / StepPercent: no step
+  // bake after the shift that reaches 100 %.
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecs-service-linearconfiguration.html
+  test.each([
+    [10, 219, 9 * 219 + 5],
+    [11, 219, 9 * 219 + 5],
+    [33.4, 900, 2 * 900 + 5],
+  ])('a linear rollout of %s %% steps of %s minutes (%s minutes by the formula of CloudFormation) is accepted', (stepPercent, minutes, total) => {
+    expect(total).toBeLessThanOrEqual(1980);
+    expect(() =>
+      synth({ service: { rolloutStrategy: RolloutStrategy.linear({ stepPercent, stepBakeTime: Duration.minutes(minutes) }) } }),
+    ).not.toThrow();
   });
 
   test('request-count scaling with a traffic-shifting strategy names both props', () => {

@@ -57,7 +57,29 @@ describe('rollout timings readout', () => {
     const linear = seconds(
       synth({ service: { rolloutStrategy: RolloutStrategy.linear({ stepPercent: 25 }) } }).template,
     );
-    expect(linear['a good rollout takes at least']).toBe(2 * 15 + 4 * 6 * 60 + 5 * 60 + 30);
+    // Four shifts of 25 %, a step bake after each but the last (CloudFormation's count of steps).
+    expect(linear['a good rollout takes at least']).toBe(2 * 15 + 3 * 6 * 60 + 5 * 60 + 30);
+  });
+
+  test.each([
+    [RolloutStrategy.canary({ percent: 1 }), 'a canary failing all its requests is rolled back after', 2000, '1 %'],
+    [RolloutStrategy.canary(), 'a canary failing all its requests is rolled back after', 400, '5 %'],
+    [RolloutStrategy.linear({ stepPercent: 4 }), 'a first linear step failing all its requests is rolled back after', 500, '4 %'],
+  ])('%s: a line says how soon a failing first step is rolled back, and from which traffic', (strategy, name, requests, share) => {
+    const timings = rolloutTimings(synth({ service: { rolloutStrategy: strategy } }).template.toJSON() as any);
+    const line = timings.find((t) => t.name === name);
+    expect(line).toEqual({
+      name,
+      seconds: 120,
+      formula: `2 of 3 periods of 60 s on its own target group, from ${requests} requests a minute (20 a minute on its ${share}) + CloudWatch's publishing delay`,
+    });
+  });
+
+  test('rolling and blue/green have no first-step line', () => {
+    for (const rolloutStrategy of [RolloutStrategy.rolling(), RolloutStrategy.blueGreen()]) {
+      const names = rolloutTimings(synth({ service: { rolloutStrategy } }).template.toJSON() as any).map((t) => t.name);
+      expect(names.filter((n) => /canary|linear step/.test(n))).toEqual([]);
+    }
   });
 
   test('the formula names the template values it used', () => {

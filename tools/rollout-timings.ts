@@ -7,6 +7,8 @@
  * of about a minute) is named in the formula rather than guessed.
  */
 
+import { linearStepBakes } from '../src/service/rollout';
+
 interface Resource {
   readonly Type: string;
   readonly Properties?: any;
@@ -48,9 +50,12 @@ export function rolloutTimings(template: { Resources: Record<string, Resource> }
     shift = { seconds: wait, formula: ` + canary ${num(c.CanaryPercent, 5)} % for ${wait} s` };
   } else if (config.Strategy === 'LINEAR') {
     const l = config.LinearConfiguration ?? {};
-    const steps = Math.ceil(100 / num(l.StepPercent, 10));
+    const bakes = linearStepBakes(num(l.StepPercent, 10));
     const wait = num(l.StepBakeTimeInMinutes, 6) * 60;
-    shift = { seconds: steps * wait, formula: ` + ${steps} steps of ${num(l.StepPercent, 10)} % x ${wait} s` };
+    shift = {
+      seconds: bakes * wait,
+      formula: ` + ${bakes} step bakes of ${wait} s (steps of ${num(l.StepPercent, 10)} %, none after the last)`,
+    };
   }
   const strategy =
     config.Strategy && config.Strategy !== 'ROLLING' ? config.Strategy.toLowerCase().replace('_', '/') : undefined;
@@ -74,6 +79,24 @@ export function rolloutTimings(template: { Resources: Record<string, Resource> }
         seconds: points * period,
         formula: `${points} of ${share.EvaluationPeriods} periods of ${period} s above ${share.Threshold} % + CloudWatch's publishing delay`,
       });
+      const firstStep =
+        config.Strategy === 'CANARY'
+          ? { what: 'a canary', percent: num(config.CanaryConfiguration?.CanaryPercent, 5) }
+          : config.Strategy === 'LINEAR'
+            ? { what: 'a first linear step', percent: num(config.LinearConfiguration?.StepPercent, 10) }
+            : undefined;
+      const floor = /FILL\(requests\w+, 0\) >= (\d+)/.exec(
+        (share.Metrics ?? []).map((m: any) => m.Expression ?? '').join(' '),
+      );
+      if (firstStep && floor) {
+        const minimum = Number(floor[1]);
+        const requests = Math.ceil((minimum * 100) / firstStep.percent);
+        timings.push({
+          name: `${firstStep.what} failing all its requests is rolled back after`,
+          seconds: points * period,
+          formula: `${points} of ${share.EvaluationPeriods} periods of ${period} s on its own target group, from ${requests} requests a minute (${minimum} a minute on its ${firstStep.percent} %) + CloudWatch's publishing delay`,
+        });
+      }
     }
     const hosts = alarms.find((a) => /RolloutUnhealthyHosts$/.test(String(a.AlarmName)));
     if (hosts) {

@@ -18,6 +18,14 @@ export interface MonitoredParts {
 /** A metric of the targets: one target group's, or the sum over both with a traffic-shifting strategy. */
 export type TargetMetric = cloudwatch.Metric | cloudwatch.MathExpression;
 
+/** One target group's own 5xx and requests: with two target groups, each version is judged on its own requests. */
+export interface TargetGroupMetrics {
+  /** `Blue` for the target group that starts as production, `Green` for the alternate one. */
+  readonly name: 'Blue' | 'Green';
+  readonly target5xx: cloudwatch.Metric;
+  readonly requests: cloudwatch.Metric;
+}
+
 /**
  * The service's metrics, each defined once: alarms and dashboard take them at the period they need (`with`), so a
  * metric's namespace, dimensions and statistic live in one place.
@@ -41,6 +49,8 @@ export class ServiceMetrics {
   public readonly databaseConnections: cloudwatch.Metric;
   public readonly databaseReadIops: cloudwatch.Metric;
   public readonly databaseWriteIops: cloudwatch.Metric;
+  /** Each target group's own metrics (one, or two with a traffic-shifting strategy). */
+  public readonly targetGroups: TargetGroupMetrics[];
 
   constructor(private readonly parts: MonitoredParts) {
     const lb = parts.loadBalancer.metrics;
@@ -60,6 +70,11 @@ export class ServiceMetrics {
         label,
       });
     };
+    this.targetGroups = groups.map((tg, i) => ({
+      name: i === 0 ? 'Blue' : 'Green',
+      target5xx: tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum' }),
+      requests: tg.metrics.requestCount({ statistic: 'Sum' }),
+    }));
     this.target5xx = targets('target5xx', 'Target 5xx', (tg) =>
       tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { statistic: 'Sum' }),
     );

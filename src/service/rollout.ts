@@ -31,6 +31,17 @@ export interface ResolvedRollout {
 /** CloudFormation refuses a traffic-shifting deployment it computes to last over 33 hours. */
 const LONGEST_SHIFT_MINUTES = 33 * 60;
 
+/**
+ * How many step bake times a linear rollout waits, by CloudFormation's formula: 100 / stepPercent - 1 when the step
+ * divides 100 evenly, else the floor of 100 / stepPercent (no step bake after the shift that reaches 100 %).
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-ecs-service-linearconfiguration.html
+ */
+export function linearStepBakes(stepPercent: number): number {
+  // Steps are tenths of a percent: compare in tenths so 100 / 3.3 is not taken for a whole number by rounding.
+  const tenths = Math.round(stepPercent * 10);
+  return 1000 % tenths === 0 ? 1000 / tenths - 1 : Math.floor(1000 / tenths);
+}
+
 export function resolveRollout(
   check: PropChecker,
   scope: Construct,
@@ -54,14 +65,36 @@ export function resolveRollout(
   check.integer('service.deploymentAlarms.target5xxPercent', r.target5xxPercent, 1, 100);
   check.integer('service.deploymentAlarms.minimumRequestsPerMinute', r.minimumRequestsPerMinute, 1, 1_000_000);
   check.integer('service.deploymentAlarms.unhealthyHostCount', r.unhealthyHostCount, 1, 1000);
-  return {
-    strategy,
-    rollback: {
-      target5xxPercent: r.target5xxPercent ?? defaults['RollbackAlarmOptions.target5xxPercent'],
-      minimumRequestsPerMinute: r.minimumRequestsPerMinute ?? defaults['RollbackAlarmOptions.minimumRequestsPerMinute'],
-      unhealthyHostCount: r.unhealthyHostCount ?? defaults['RollbackAlarmOptions.unhealthyHostCount'],
-    },
+  const rollback = {
+    target5xxPercent: r.target5xxPercent ?? defaults['RollbackAlarmOptions.target5xxPercent'],
+    minimumRequestsPerMinute: r.minimumRequestsPerMinute ?? defaults['RollbackAlarmOptions.minimumRequestsPerMinute'],
+    unhealthyHostCount: r.unhealthyHostCount ?? defaults['RollbackAlarmOptions.unhealthyHostCount'],
   };
+  warnWhereAStepIsJudgedFrom(scope, strategy, rollback.minimumRequestsPerMinute);
+  return { strategy, rollback };
+}
+
+/** The traffic from which the first step of a canary or linear rollout is judged on its own requests. */
+export function trafficToJudgeFirstStep(
+  strategy: ResolvedStrategy,
+  minimumRequestsPerMinute: number,
+): { readonly what: string; readonly percent: number; readonly requestsPerMinute: number } | undefined {
+  const first = strategy.canary
+    ? { what: 'canary', percent: strategy.canary.percent }
+    : strategy.linear
+      ? { what: 'first linear step', percent: strategy.linear.stepPercent }
+      : undefined;
+  if (!first || !isKnown(first.percent) || !isKnown(minimumRequestsPerMinute)) return undefined;
+  return { ...first, requestsPerMinute: Math.ceil((minimumRequestsPerMinute * 100) / first.percent) };
+}
+
+function warnWhereAStepIsJudgedFrom(scope: Construct, strategy: ResolvedStrategy, minimum: number): void {
+  const judged = trafficToJudgeFirstStep(strategy, minimum);
+  if (!judged) return;
+  Annotations.of(scope).addWarningV2(
+    'cdk-fargate-web-service-with-database:stepJudgedFrom',
+    `A ${judged.what} of ${judged.percent} % is judged on its own requests from ${judged.requestsPerMinute.toLocaleString('en-US')} requests a minute (${minimum} a minute on its target group); below that, a failing version is rolled back only after all traffic moved to it. Lower \`service.deploymentAlarms\` minimumRequestsPerMinute or take a larger first step to judge it sooner.`,
+  );
 }
 
 function resolveStrategy(check: PropChecker, choice: RolloutStrategy, defaults: ProfileDefaults): ResolvedStrategy {
@@ -108,7 +141,7 @@ function resolveStrategy(check: PropChecker, choice: RolloutStrategy, defaults: 
       stepBakeTime: o.stepBakeTime ?? defaults['LinearOptions.stepBakeTime'],
     };
     if (!linear.stepBakeTime.isUnresolved() && isKnown(linear.stepPercent)) {
-      longest += Math.ceil(100 / linear.stepPercent) * linear.stepBakeTime.toMinutes();
+      longest += linearStepBakes(linear.stepPercent) * linear.stepBakeTime.toMinutes();
     }
   }
   check.refuse(
@@ -135,20 +168,11 @@ export function addDeploymentAlarms(
   const r = rollout.rollback;
   if (!r) return [];
   const minute = Duration.minutes(1);
-  const errorShare = new cloudwatch.MathExpression({
-    expression: `IF(requests >= ${r.minimumRequestsPerMinute}, 100 * FILL(errors, 0) / requests, 0)`,
-    usingMetrics: {
-      errors: inputs.metrics.target5xx.with({ period: minute }),
-      requests: inputs.metrics.targetRequests.with({ period: minute }),
-    },
-    label: 'Target 5xx share (%)',
-    period: minute,
-  });
   const definitions: AlarmDefinition[] = [
     {
       id: 'Rollout5xxShare',
-      description: `More than ${r.target5xxPercent} % of the requests (at ${r.minimumRequestsPerMinute} or more a minute) got a 5xx from the tasks in 2 of 3 minutes: ECS rolls a running deployment back.`,
-      metric: errorShare,
+      description: `More than ${r.target5xxPercent} % of a version's requests got a 5xx from its tasks in 2 of 3 minutes, judged on each target group's own requests from ${r.minimumRequestsPerMinute} a minute: ECS rolls a running deployment back.`,
+      metric: errorShareOfWorstTargetGroup(inputs.metrics, r.minimumRequestsPerMinute, minute),
       threshold: r.target5xxPercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
@@ -168,4 +192,49 @@ export function addDeploymentAlarms(
     { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
   );
   return alarms;
+}
+
+/**
+ * The 5xx share of the target group that does worst. With one target group, its share. With two (a canary or linear
+ * step), each version is judged on its own target group's requests: summed over both, a canary that fails every
+ * request at 5 % of the traffic would be exactly 5 % of the total and never exceed a 5 % threshold. A target group is
+ * judged only from `minimum` requests a minute, so a handful of requests (or none, between deployments) never fires.
+ */
+function errorShareOfWorstTargetGroup(
+  metrics: ServiceMetrics,
+  minimum: number,
+  period: Duration,
+): cloudwatch.MathExpression {
+  const [only, ...others] = metrics.targetGroups;
+  if (others.length === 0) {
+    return new cloudwatch.MathExpression({
+      expression: `IF(requests >= ${minimum}, 100 * FILL(errors, 0) / requests, 0)`,
+      usingMetrics: { errors: only.target5xx.with({ period }), requests: only.requests.with({ period }) },
+      label: 'Target 5xx share (%)',
+      period,
+    });
+  }
+  // FILL keeps a target group without requests (the idle one between steps) at 0 instead of a missing point, which
+  // would make the comparison below missing too.
+  const shares = Object.fromEntries(
+    metrics.targetGroups.map((tg) => [
+      `share${tg.name}`,
+      new cloudwatch.MathExpression({
+        expression: `IF(FILL(requests${tg.name}, 0) >= ${minimum}, 100 * FILL(errors${tg.name}, 0) / FILL(requests${tg.name}, 0), 0)`,
+        usingMetrics: {
+          [`errors${tg.name}`]: tg.target5xx.with({ period }),
+          [`requests${tg.name}`]: tg.requests.with({ period }),
+        },
+        label: `Target 5xx share, ${tg.name} (%)`,
+        period,
+      }),
+    ]),
+  );
+  const [a, b] = Object.keys(shares);
+  return new cloudwatch.MathExpression({
+    expression: `IF(${a} > ${b}, ${a}, ${b})`,
+    usingMetrics: shares,
+    label: 'Target 5xx share of the worse target group (%)',
+    period,
+  });
 }

@@ -75,6 +75,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     'cdk-nag@2.38.2',
     '@cdklabs/cdk-validator-cfnguard@0.0.62',
+    '@aws-sdk/client-cloudformation@^3',
     '@aws-sdk/client-ecs@^3',
     '@aws-sdk/client-lambda@^3',
     '@aws-sdk/client-secrets-manager@^3',

@@ -225,17 +225,22 @@ export class FargateWebServiceWithDatabase extends Construct {
       metrics,
       action: monitoring.alarmAction,
     });
-    const rotationAlarms = database.appRotation
-      ? addRedeployAfterRotation(this, {
-          rotation: database.appRotation,
-          appSecret: database.appSecret,
-          cluster: this.cluster,
-          service: this.service,
-          logGroups,
-          acks,
-          alarms: parts.monitoring.alarms ? { action: monitoring.alarmAction } : undefined,
-        })
-      : [];
+    let rotationAlarms: cloudwatch.Alarm[] = [];
+    if (database.rotation) {
+      rotationAlarms = addRedeployAfterRotation(this, {
+        rotation: database.rotation,
+        appSecret: database.appSecret,
+        cluster: this.cluster,
+        service: this.service,
+        logGroups,
+        acks,
+        alarms: parts.monitoring.alarms ? { action: monitoring.alarmAction } : undefined,
+      }).alarms;
+      // Neither password rotates before the app user exists: the bootstrap reads the master password, and the
+      // multi-user rotation refuses to run while the app's current login fails.
+      for (const schedule of Object.values(database.rotation.schedules))
+        schedule.node.addDependency(this.databaseAppUser);
+    }
     this.alarms = [...monitoring.alarms, ...rotationAlarms];
     this.alarmTopic = monitoring.alarmTopic;
     this.dashboard = monitoring.dashboard;

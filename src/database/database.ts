@@ -116,8 +116,13 @@ export interface DatabaseParts {
   readonly masterSecret: secretsmanager.ISecret;
   /** The app's credentials (host, port, dbname, username, password): what the service and the migration task get. */
   readonly appSecret: secretsmanager.ISecret;
-  /** The alternating-users rotation of the app's secret, when rotation is on. */
-  readonly appRotation?: secretsmanager.SecretRotation;
+  /** The rotations, when rotation is on: the app secret's alternating users, the master's single user. */
+  readonly rotation?: {
+    readonly app: secretsmanager.SecretRotation;
+    readonly master: secretsmanager.SecretRotation;
+    /** The schedules, which rotate only at their first window (never on creation): order them after what they need. */
+    readonly schedules: { readonly app: Construct; readonly master: Construct };
+  };
   readonly encryptionKey: kms.IKey;
   readonly securityGroup: ec2.SecurityGroup;
 }
@@ -232,16 +237,16 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
   const appSecret = appSecretResource.attach(instance);
 
   const schedule = d.rotation._schedule;
-  let appRotation: secretsmanager.SecretRotation | undefined;
+  let rotation: DatabaseParts['rotation'];
   if (schedule) {
     const { endpoint, ...placement } = rotationPlacement(scope, inputs);
-    const masterRotation = instance.addRotationSingleUser({ automaticallyAfter: schedule, ...placement });
-    appRotation = instance.addRotationMultiUser('AppUserRotation', {
-      secret: appSecret,
-      automaticallyAfter: schedule,
-      ...placement,
-    });
-    if (endpoint) [masterRotation, appRotation].forEach((r) => r.node.addDependency(endpoint));
+    // Never on creation: the first rotation waits for its window, after the app user and the redeploy exist.
+    const when = { automaticallyAfter: schedule, rotateImmediatelyOnUpdate: false };
+    const master = instance.addRotationSingleUser({ ...when, ...placement });
+    const app = instance.addRotationMultiUser('AppUserRotation', { secret: appSecret, ...when, ...placement });
+    if (endpoint) [master, app].forEach((r) => r.node.addDependency(endpoint));
+    const scheduleOf = (secret: secretsmanager.ISecret) => secret.node.findChild('RotationSchedule');
+    rotation = { app, master, schedules: { app: scheduleOf(appSecret), master: scheduleOf(instance.secret!) } };
   } else if (dev) {
     for (const s of [secret, appSecretResource]) {
       acks.acknowledge(s, {
@@ -263,7 +268,7 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
         'The dev profile keeps one day of automated backups and no AWS Backup plan; prod keeps 14 days and a backup plan.',
     });
   }
-  return { instance, masterSecret: instance.secret!, appSecret, appRotation, encryptionKey, securityGroup };
+  return { instance, masterSecret: instance.secret!, appSecret, rotation, encryptionKey, securityGroup };
 }
 
 function createDatabaseKey(scope: Construct, removalPolicy: RemovalPolicy, acks: Acknowledgements): kms.Key {

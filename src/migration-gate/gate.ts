@@ -1,12 +1,20 @@
 // The Lambda runtime provides the AWS SDK v3; the library itself never loads this module.
-// eslint-disable-next-line import/no-extraneous-dependencies
+/* eslint-disable import/no-extraneous-dependencies */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+/* eslint-enable import/no-extraneous-dependencies */
+import { isRollingBack } from '../internal/rollback';
 
 /**
  * The migration gate's logic, apart from the Lambda entry points so it can be tested with a mocked ECS client.
  *
  * onEvent starts the new task definition once as a one-off Fargate task with the migration command; isComplete
  * polls it until it stops and fails the deployment when the task could not start, exited non-zero, or ran too long.
+ *
+ * While CloudFormation rolls a failed update back, it sends the gate an Update to the previous task definition. The
+ * gate then runs nothing and reports done at once: that version's migrations ran when it was deployed, the database
+ * keeps the newer schema (migrations are expand-then-contract), and a migration task that failed now would leave the
+ * stack in UPDATE_ROLLBACK_FAILED.
  */
 
 /** The custom resource's properties, as CloudFormation passes them (strings). */
@@ -24,14 +32,20 @@ export interface GateProperties {
 
 export interface GateEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly StackId?: string;
   readonly ResourceProperties: GateProperties;
   readonly PhysicalResourceId?: string;
-  readonly Data?: { TaskArn?: string; StartedAt?: string };
+  readonly Data?: { TaskArn?: string; StartedAt?: string; Skipped?: string };
+}
+
+export interface GateClients {
+  readonly ecs: ECSClient;
+  readonly cfn: CloudFormationClient;
 }
 
 export interface OnEventResult {
   readonly PhysicalResourceId: string;
-  readonly Data?: { TaskArn: string; StartedAt: string };
+  readonly Data?: { TaskArn: string; StartedAt: string } | { Skipped: string };
 }
 
 export interface IsCompleteResult {
@@ -40,11 +54,17 @@ export interface IsCompleteResult {
 }
 
 /** Starts the migration task. Delete has nothing to undo: migrations are not reverted when the stack goes. */
-export async function onEvent(ecs: ECSClient, event: GateEvent, now = Date.now()): Promise<OnEventResult> {
+export async function onEvent({ ecs, cfn }: GateClients, event: GateEvent, now = Date.now()): Promise<OnEventResult> {
   if (event.RequestType === 'Delete') {
     return { PhysicalResourceId: event.PhysicalResourceId ?? 'migration-gate' };
   }
   const p = event.ResourceProperties;
+  if (event.RequestType === 'Update' && event.StackId && (await rollingBack(cfn, event.StackId))) {
+    return {
+      PhysicalResourceId: event.PhysicalResourceId ?? 'migration-gate',
+      Data: { Skipped: `rollback to ${p.TaskDefinition}: no migration runs while CloudFormation rolls back` },
+    };
+  }
   const response = await ecs.send(
     new RunTaskCommand({
       cluster: p.Cluster,
@@ -75,7 +95,7 @@ export async function onEvent(ecs: ECSClient, event: GateEvent, now = Date.now()
 
 /** Reports whether the migration task finished; throws (failing the deployment) when it failed or timed out. */
 export async function isComplete(ecs: ECSClient, event: GateEvent, now = Date.now()): Promise<IsCompleteResult> {
-  if (event.RequestType === 'Delete') return { IsComplete: true };
+  if (event.RequestType === 'Delete' || event.Data?.Skipped) return { IsComplete: true };
   const p = event.ResourceProperties;
   const taskArn = event.Data?.TaskArn ?? event.PhysicalResourceId;
   if (!taskArn) throw new Error('Migration gate lost track of its task: no task ARN in the event.');
@@ -106,4 +126,14 @@ export async function isComplete(ecs: ECSClient, event: GateEvent, now = Date.no
   throw new Error(
     `Migration task ${taskArn} failed: exit code ${exitCode ?? 'none (the container did not run)'}${why ? `; ${why}` : ''}. The service was not updated; see the service's log group for the task's output.`,
   );
+}
+
+/** The stack's status decides only whether to skip; when it cannot be read, the gate runs as on any update. */
+async function rollingBack(cfn: CloudFormationClient, stackId: string): Promise<boolean> {
+  try {
+    return await isRollingBack(cfn, stackId);
+  } catch (err) {
+    console.log(JSON.stringify({ level: 'warn', message: `stack status not read: ${(err as Error).message}` }));
+    return false;
+  }
 }

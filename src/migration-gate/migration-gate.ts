@@ -122,6 +122,10 @@ export function createMigrationGate(scope: Construct, gate: ResolvedMigrations, 
       conditions: clusterCondition,
     }),
   );
+  // An update CloudFormation sends while rolling back runs no migration: the handler reads the stack's status.
+  onEvent.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [stack.stackId] }),
+  );
   const roles = [parts.taskDefinition.taskRole.roleArn, parts.taskDefinition.obtainExecutionRole().roleArn];
   onEvent.addToRolePolicy(
     new iam.PolicyStatement({

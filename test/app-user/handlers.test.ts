@@ -1,4 +1,5 @@
 import { randomBytes } from 'crypto';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
@@ -20,6 +21,7 @@ const ecsMock = mockClient(ECSClient);
 const sm = new SecretsManagerClient({ region: 'us-east-1' });
 const lambda = new LambdaClient({ region: 'us-east-1' });
 const ecs = new ECSClient({ region: 'us-east-1' });
+const clients = { sm, lambda, cfn: new CloudFormationClient({ region: 'us-east-1' }) };
 
 const MASTER = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:master-AbCdEf';
 const APP = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:app-GhIjKl';
@@ -78,7 +80,7 @@ describe('bootstrap onEvent', () => {
     async (type) => {
       secrets();
       lambdaMock.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify(report)) });
-      const result = await onEvent(sm, lambda, { RequestType: type, ResourceProperties: properties });
+      const result = await onEvent(clients, { RequestType: type, ResourceProperties: properties });
       expect(result.PhysicalResourceId).toBe('app_user@app');
       expect(result.Data).toMatchObject({ superuser: 'false', createRole: 'false', passwordSet: 'true' });
       expect(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.FunctionName).toBe('api-app-user-sql');
@@ -96,7 +98,7 @@ describe('bootstrap onEvent', () => {
   test('during a master rotation it offers the pending master password after the current one', async () => {
     secrets({ ...masterSecret, password: 'master-pw-next' });
     lambdaMock.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify(report)) });
-    await onEvent(sm, lambda, { RequestType: 'Update', ResourceProperties: properties });
+    await onEvent(clients, { RequestType: 'Update', ResourceProperties: properties });
     expect(payloadOf(0).masterLogins.map((l: { password: string }) => l.password)).toEqual([
       'master-pw',
       'master-pw-next',
@@ -109,7 +111,7 @@ describe('bootstrap onEvent', () => {
       FunctionError: 'Unhandled',
       Payload: Buffer.from(JSON.stringify({ errorMessage: 'the app user must not have superuser' })),
     });
-    await expect(onEvent(sm, lambda, { RequestType: 'Create', ResourceProperties: properties })).rejects.toThrow(
+    await expect(onEvent(clients, { RequestType: 'Create', ResourceProperties: properties })).rejects.toThrow(
       'app user bootstrap failed: the app user must not have superuser',
     );
   });
@@ -120,14 +122,14 @@ describe('bootstrap onEvent', () => {
       ResourceProperties: properties,
       PhysicalResourceId: 'app_user@app',
     };
-    expect(await onEvent(sm, lambda, event)).toEqual({ PhysicalResourceId: 'app_user@app' });
+    expect(await onEvent(clients, event)).toEqual({ PhysicalResourceId: 'app_user@app' });
     expect(smMock.calls()).toHaveLength(0);
     expect(lambdaMock.calls()).toHaveLength(0);
   });
 
   test('refuses a secret without a password, before invoking anything', async () => {
     smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'app_user', host: 'db' }) });
-    await expect(onEvent(sm, lambda, { RequestType: 'Create', ResourceProperties: properties })).rejects.toThrow(
+    await expect(onEvent(clients, { RequestType: 'Create', ResourceProperties: properties })).rejects.toThrow(
       /must hold username and password/,
     );
     expect(lambdaMock.calls()).toHaveLength(0);
@@ -213,7 +215,7 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
       const payload = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8')) as SqlRequest;
       return { Payload: Buffer.from(JSON.stringify(await runSql(payload, { ssl: false }))) };
     });
-    const result = await onEvent(sm, lambda, {
+    const result = await onEvent(clients, {
       RequestType: 'Create',
       ResourceProperties: { ...properties, DatabaseName: r.databaseName, Username: r.username },
     });

@@ -65,14 +65,30 @@ describe('ensureAppUser on a PostgreSQL with password authentication, run by a m
     ]);
   });
 
-  test('the app user runs DDL and DML in public but cannot create roles or databases or read what the master keeps elsewhere', async () => {
+  test('the app user runs DDL and DML in public but cannot create roles or databases or read what the master keeps in another database', async () => {
     const db = await createMasterDatabase(server);
     const user = `app_${randomBytes(3).toString('hex')}`;
     const login = newLogin(user);
-    const admin = await db.connect(db.master);
+    // The app's database is the app's (the bootstrap hands it everything there): the master keeps its own elsewhere.
+    const adminDatabase = `${db.endpoint.database}_admin`;
+    await db.asSuperuser(`CREATE DATABASE ${adminDatabase} OWNER ${db.master.username}`);
+    const admin = new Client({
+      ...db.endpoint,
+      database: adminDatabase,
+      user: db.master.username,
+      password: db.master.password,
+    });
+    await admin.connect();
     await admin.query('CREATE SCHEMA admin_only; CREATE TABLE admin_only.secrets (v text)');
     await admin.end();
     await bootstrap(db, user, login);
+    const elsewhere = new Client({ ...db.endpoint, database: adminDatabase, user, password: login.password });
+    await elsewhere.connect();
+    try {
+      await expect(elsewhere.query('SELECT * FROM admin_only.secrets')).rejects.toThrow(/permission denied/);
+    } finally {
+      await elsewhere.end();
+    }
     const app = await db.connect(login);
     try {
       await app.query('CREATE TABLE items (id serial PRIMARY KEY, name text)');
@@ -81,7 +97,6 @@ describe('ensureAppUser on a PostgreSQL with password authentication, run by a m
       expect((await app.query('SELECT count(*)::int AS n FROM items')).rows[0].n).toBe(1);
       await expect(app.query('CREATE ROLE intruder')).rejects.toThrow(/permission denied/);
       await expect(app.query('CREATE DATABASE intruder')).rejects.toThrow(/permission denied/);
-      await expect(app.query('SELECT * FROM admin_only.secrets')).rejects.toThrow(/permission denied/);
       await expect(app.query(`ALTER ROLE ${user} CREATEROLE`)).rejects.toThrow(/permission denied/);
     } finally {
       await app.end();
@@ -164,6 +179,32 @@ describe('ensureAppUser on a PostgreSQL with password authentication, run by a m
       "SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'created_meanwhile'",
     );
     expect(owner).toBe(db.master.username);
+  });
+});
+
+describe('the privilege check refuses every role that reads or writes all data or the server', () => {
+  test.each([
+    'rds_superuser',
+    'pg_read_all_data',
+    'pg_write_all_data',
+    'pg_read_server_files',
+    'pg_write_server_files',
+    'pg_execute_server_program',
+  ])('membership in %s (directly or through the clone) fails the deployment, naming the role', async (role) => {
+    const db = await createMasterDatabase(server);
+    // RDS's rds_superuser exists on every RDS instance; the harness makes one like it (cluster-wide, once).
+    if (role === 'rds_superuser') {
+      await db.asSuperuser(
+        'DO $$ BEGIN CREATE ROLE rds_superuser NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$',
+      );
+    }
+    const user = `app_${randomBytes(3).toString('hex')}`;
+    const login = newLogin(user);
+    await bootstrap(db, user, login);
+    await db.asSuperuser(`GRANT ${role} TO ${cloneOf(user)}`);
+    await expect(bootstrap(db, user, login)).rejects.toThrow(
+      new RegExp(`^the app user must not have memberOfAdmin \\(member of ${role}\\)$`),
+    );
   });
 });
 

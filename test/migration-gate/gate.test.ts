@@ -1,9 +1,11 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GateEvent, GateProperties, isComplete, onEvent } from '../../src/migration-gate/gate';
 
 const ecsMock = mockClient(ECSClient);
 const ecs = new ECSClient({ region: 'us-east-1' });
+const clients = { ecs, cfn: new CloudFormationClient({ region: 'us-east-1' }) };
 
 const properties: GateProperties = {
   Cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/api',
@@ -31,7 +33,7 @@ describe('onEvent', () => {
     '%s runs the new task definition once with the migration command in the service network',
     async (type) => {
       ecsMock.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK }], failures: [] });
-      const result = await onEvent(ecs, { RequestType: type, ResourceProperties: properties }, T0);
+      const result = await onEvent(clients, { RequestType: type, ResourceProperties: properties }, T0);
       expect(result).toEqual({ PhysicalResourceId: TASK, Data: { TaskArn: TASK, StartedAt: String(T0) } });
       expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(1);
       expect(ecsMock.commandCalls(RunTaskCommand)[0].args[0].input).toEqual({
@@ -63,20 +65,20 @@ describe('onEvent', () => {
         },
       ],
     });
-    await expect(onEvent(ecs, { RequestType: 'Update', ResourceProperties: properties })).rejects.toThrow(
+    await expect(onEvent(clients, { RequestType: 'Update', ResourceProperties: properties })).rejects.toThrow(
       'Migration task could not start from arn:aws:ecs:us-east-1:123456789012:task-definition/api:7: RESOURCE:ENI (no free ENI) [arn:aws:ecs:us-east-1:123456789012:container-instance/x]. The service was not updated.',
     );
   });
 
   test('an API error (for example missing permission) fails the deployment', async () => {
     ecsMock.on(RunTaskCommand).rejects(new Error('AccessDeniedException: not authorized to perform ecs:RunTask'));
-    await expect(onEvent(ecs, { RequestType: 'Create', ResourceProperties: properties })).rejects.toThrow(
+    await expect(onEvent(clients, { RequestType: 'Create', ResourceProperties: properties })).rejects.toThrow(
       'AccessDeniedException',
     );
   });
 
   test('Delete runs nothing and keeps the physical id', async () => {
-    const result = await onEvent(ecs, {
+    const result = await onEvent(clients, {
       RequestType: 'Delete',
       ResourceProperties: properties,
       PhysicalResourceId: TASK,

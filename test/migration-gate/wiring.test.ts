@@ -53,7 +53,7 @@ describe('migration gate wiring', () => {
     expect(onlyResource(longest, 'Custom::MigrationGate').props.ServiceTimeout).toBe('3600');
   });
 
-  test('the starter may run only this task definition family in this cluster and pass only its two roles', () => {
+  test('the starter may run only this task definition family in this cluster, pass only its two roles and read only this stack', () => {
     const policies = Object.values<any>(template.findResources('AWS::IAM::Policy')).filter((p) =>
       p.Properties.Roles.some((r: any) => /^ApiMigrationStarterServiceRole/.test(r.Ref)),
     );
@@ -69,12 +69,15 @@ describe('migration gate wiring', () => {
       expect.stringMatching(/^ApiTaskDefTaskRole/),
     ]);
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+    // It reads this stack's status, to run nothing while CloudFormation rolls back.
+    const describe = statements.find((s) => s.Action === 'cloudformation:DescribeStacks');
+    expect(describe.Resource).toEqual({ Ref: 'AWS::StackId' });
     expect(
       statements
         .map((s) => s.Action)
         .flat()
         .sort(),
-    ).toEqual(['ecs:RunTask', 'iam:PassRole']);
+    ).toEqual(['cloudformation:DescribeStacks', 'ecs:RunTask', 'iam:PassRole']);
   });
 
   test('the waiter may only describe and stop tasks of this cluster', () => {

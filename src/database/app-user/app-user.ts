@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Fn, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -67,6 +67,10 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
     architecture: lambda.Architecture.ARM_64,
     logGroup: logGroups.createLogGroup(scope, 'AppUserBootstrapLogs'),
   });
+  // A failure while CloudFormation rolls the stack back is reported as done: the handler reads the stack's status.
+  bootstrap.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(scope).stackId] }),
+  );
   database.masterSecret.grantRead(bootstrap);
   database.appSecret.grantRead(bootstrap);
   sql.grantInvoke(bootstrap);
@@ -120,7 +124,7 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
 
 /** What the redeploy after a rotation needs. */
 export interface RedeployInputs {
-  readonly rotation: secretsmanager.SecretRotation;
+  readonly rotation: NonNullable<DatabaseParts['rotation']>;
   readonly appSecret: secretsmanager.ISecret;
   readonly cluster: ecs.ICluster;
   readonly service: ecs.FargateService;
@@ -135,7 +139,7 @@ export interface RedeployInputs {
  * task reads the new login long before the rotation after next changes the password of the previous one. Alarms:
  * the rotation function failed, or the redeploy did not happen.
  */
-export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInputs): cloudwatch.Alarm[] {
+export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInputs): RedeployParts {
   const { acks } = inputs;
   const fn = new RedeployFunction(scope, 'RedeployAfterRotation', {
     description: "Starts a new deployment of the service after a rotation of the app's database secret",
@@ -167,30 +171,26 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
     reason:
       'Redeploy after rotation: called by EventBridge once per rotation; it only calls the ECS API (UpdateService on this service).',
   });
-  if (!inputs.alarms) return [];
+  // No rotation may run before the redeploy can follow it (the rule, and its permission on the function), nor before
+  // the app user exists (the multi-user rotation refuses to run while the current login fails).
+  inputs.rotation.schedules.app.node.addDependency(rule, fn);
+  if (!inputs.alarms) return { rule, function: fn, alarms: [] };
 
-  const application = inputs.rotation.node
-    .findAll()
-    .find((c): c is sam.CfnApplication => c instanceof sam.CfnApplication);
-  if (!application) throw new Error(`${scope.node.path}: the rotation has no serverless application to watch`);
-  const rotationFunctionName = Fn.select(
-    6,
-    Fn.split(':', Token.asString(application.getAtt('Outputs.RotationLambdaARN'))),
-  );
   const period = Duration.minutes(5);
   const definitions: AlarmDefinition[] = [
     {
       id: 'CredentialRotationFailed',
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/Lambda',
-        metricName: 'Errors',
-        dimensionsMap: { FunctionName: rotationFunctionName },
-        statistic: 'Sum',
-        period,
-      }),
+      metric: rotationErrors(scope, inputs.rotation.app, period),
       threshold: 1,
       description:
         "The rotation of the app's database credentials failed (the rotation function raised an error); Secrets Manager retries it, the app keeps its current login.",
+    },
+    {
+      id: 'MasterCredentialRotationFailed',
+      metric: rotationErrors(scope, inputs.rotation.master, period),
+      threshold: 1,
+      description:
+        'The rotation of the master database credentials failed (the rotation function raised an error); the bootstrap of the next deployment cannot log in if the master password no longer matches its secret.',
     },
     {
       id: 'RedeployAfterRotationFailed',
@@ -213,5 +213,30 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
         'The new deployment after a credential rotation did not start: tasks keep the previous login, which the next rotation would change. Redeploy the service (ecs update-service --force-new-deployment).',
     },
   ];
-  return definitions.map((d) => createAlarm(scope, d, inputs.alarms!.action));
+  return { rule, function: fn, alarms: definitions.map((d) => createAlarm(scope, d, inputs.alarms!.action)) };
+}
+
+/** What the redeploy after rotation adds. */
+export interface RedeployParts {
+  readonly rule: events.Rule;
+  readonly function: lambda.IFunction;
+  readonly alarms: cloudwatch.Alarm[];
+}
+
+/** The Errors metric of a rotation's function, which the serverless application names in its output. */
+function rotationErrors(
+  scope: Construct,
+  rotation: secretsmanager.SecretRotation,
+  period: Duration,
+): cloudwatch.Metric {
+  const application = rotation.node.findAll().find((c): c is sam.CfnApplication => c instanceof sam.CfnApplication);
+  if (!application) throw new Error(`${scope.node.path}: the rotation has no serverless application to watch`);
+  const functionName = Fn.select(6, Fn.split(':', Token.asString(application.getAtt('Outputs.RotationLambdaARN'))));
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Lambda',
+    metricName: 'Errors',
+    dimensionsMap: { FunctionName: functionName },
+    statistic: 'Sum',
+    period,
+  });
 }

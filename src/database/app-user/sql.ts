@@ -14,6 +14,8 @@ export interface SqlRequest {
   readonly port: number;
   readonly databaseName: string;
   readonly username: string;
+  /** App users of earlier deployments whose objects go to `username` (database.appUsername renamed). */
+  readonly previousUsernames?: string[];
   /** The master's current credentials, then its pending ones during a rotation of the master password. */
   readonly masterLogins: CurrentLogin[];
   /** The app secret's current login. */
@@ -78,7 +80,7 @@ export async function runSql(request: SqlRequest, options: SqlOptions): Promise<
   try {
     report = await ensureAppUser(
       master,
-      { databaseName: request.databaseName, username: request.username },
+      { databaseName: request.databaseName, username: request.username, previousUsernames: request.previousUsernames },
       request.current,
       passwordWorks,
     );

@@ -20,6 +20,8 @@ export const CLONE_SUFFIX = '_clone';
 export interface AppUserSpec {
   readonly databaseName: string;
   readonly username: string;
+  /** App users of earlier deployments (`database.appUsername` renamed): what they own goes to `username`. */
+  readonly previousUsernames?: string[];
 }
 
 /** The credentials the app's secret holds now (AWSCURRENT): one of the two logins. */
@@ -40,11 +42,18 @@ export interface AppUserReport {
   readonly createDatabase: boolean;
   readonly replication: boolean;
   readonly bypassRls: boolean;
-  /** Member of the master user or of `rds_superuser`. */
+  /**
+   * Member of the master user, of `rds_superuser`, or of a predefined role that reads or writes every table or the
+   * server's files (`pg_read_all_data`, `pg_write_all_data`, `pg_read_server_files`, `pg_write_server_files`,
+   * `pg_execute_server_program`).
+   */
   readonly memberOfAdmin: boolean;
   /** Whether the current login's password had to be set (first deployment, or the secret changed outside rotation). */
   readonly passwordSet: boolean;
-  /** Objects in `public` that the master user owned and that now belong to the app user. */
+  /**
+   * Objects in the app's database that the master user (or a previous app user) owned and that now belong to the app
+   * user; sequences of identity and serial columns follow their tables and are not counted.
+   */
   readonly objectsHandedOver: number;
 }
 
@@ -65,15 +74,135 @@ export function scramVerifier(password: string, salt: Buffer = randomBytes(16), 
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
-/** Kinds of relation the bootstrap hands over from the master user, with the ALTER keyword for each. */
-const RELATION_KINDS: Record<string, string> = {
-  r: 'TABLE',
-  p: 'TABLE',
-  v: 'VIEW',
-  m: 'MATERIALIZED VIEW',
-  S: 'SEQUENCE',
-  f: 'FOREIGN TABLE',
+/** Roles whose members read or write every table, or the server's files: the app user must be in none of them. */
+export const POWERFUL_ROLES = [
+  'rds_superuser',
+  'pg_read_all_data',
+  'pg_write_all_data',
+  'pg_read_server_files',
+  'pg_write_server_files',
+  'pg_execute_server_program',
+];
+
+/** How long the handover waits for a lock on each object before it gives up (a migration or a long query). */
+export const HANDOVER_LOCK_TIMEOUT_SECONDS = 5;
+
+/** The ALTER keyword for each kind of object pg_identify_object names; kinds not listed are not handed over. */
+const ALTER_KEYWORDS: Record<string, string> = {
+  table: 'TABLE',
+  view: 'VIEW',
+  'materialized view': 'MATERIALIZED VIEW',
+  sequence: 'SEQUENCE',
+  'foreign table': 'FOREIGN TABLE',
+  type: 'TYPE',
+  domain: 'DOMAIN',
+  function: 'FUNCTION',
+  procedure: 'PROCEDURE',
+  aggregate: 'AGGREGATE',
+  schema: 'SCHEMA',
+  collation: 'COLLATION',
+  conversion: 'CONVERSION',
+  'statistics object': 'STATISTICS',
+  'text search configuration': 'TEXT SEARCH CONFIGURATION',
+  'text search dictionary': 'TEXT SEARCH DICTIONARY',
 };
+
+/**
+ * Everything `roles` own in the current database, as pg_shdepend records ownership, but for what follows another
+ * object's owner: members of an extension, sequences of identity and serial columns (they follow their table) and
+ * multirange types (they follow their range type). Extensions stay with whoever installed them (the app uses their
+ * functions without owning them). Large objects are data and are never handed over one by one.
+ */
+const OWNED_OBJECTS = `
+  SELECT i.type, i.identity, t.typtype = 'd' AS domain, pg_describe_object(d.classid, d.objid, 0) AS description
+    FROM pg_shdepend d
+    CROSS JOIN LATERAL pg_identify_object(d.classid, d.objid, 0) i
+    LEFT JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
+   WHERE d.deptype = 'o'
+     AND d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+     AND d.refobjid IN (SELECT oid FROM pg_roles WHERE rolname = ANY($1))
+     AND d.classid <> 'pg_extension'::regclass
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid AND e.deptype = 'e')
+     AND NOT (d.classid = 'pg_class'::regclass AND EXISTS (
+           SELECT 1 FROM pg_depend e JOIN pg_class c ON c.oid = e.objid
+            WHERE e.classid = 'pg_class'::regclass AND e.objid = d.objid AND c.relkind = 'S'
+              AND e.refclassid = 'pg_class'::regclass AND e.deptype IN ('a', 'i')))
+     AND coalesce(t.typtype, '') <> 'm'
+   ORDER BY CASE i.type WHEN 'schema' THEN 0 WHEN 'type' THEN 1 ELSE 2 END, i.identity`;
+
+interface OwnedObject {
+  readonly type: string;
+  readonly identity: string;
+  readonly domain: boolean;
+  readonly description: string;
+}
+
+/**
+ * Hands what `from` own in the current database over to `to`, waiting at most HANDOVER_LOCK_TIMEOUT_SECONDS for each
+ * object's lock. Returns how many objects changed owner; throws, naming them, when some could not.
+ */
+async function handOver(client: SqlClient, from: string[], to: string): Promise<number> {
+  const { rows } = await client.query(OWNED_OBJECTS, [from]);
+  const owned = rows as OwnedObject[];
+  if (owned.length === 0) return 0;
+  // Changing an owner needs the privileges of the new owner.
+  const member = await client.query('SELECT pg_has_role(current_user, $1, $2) AS m', [to, 'MEMBER']);
+  if (!member.rows[0].m) await client.query(`GRANT ${quoteIdent(to)} TO CURRENT_USER`);
+  await client.query(`SET LOCAL lock_timeout = '${HANDOVER_LOCK_TIMEOUT_SECONDS}s'`);
+  let handed = 0;
+  for (const o of owned) {
+    const keyword = o.domain ? 'DOMAIN' : ALTER_KEYWORDS[o.type];
+    if (!keyword) continue;
+    try {
+      await client.query(`ALTER ${keyword} ${o.identity} OWNER TO ${quoteIdent(to)}`);
+    } catch (err) {
+      if ((err as { code?: string }).code === '55P03') {
+        throw new Error(
+          `could not hand ${o.identity} (${o.type}) over to the app user within ${HANDOVER_LOCK_TIMEOUT_SECONDS} s: it is in use; deploy again once the transaction holding it has finished`,
+        );
+      }
+      throw err;
+    }
+    handed += 1;
+  }
+  const left = (await client.query(OWNED_OBJECTS, [from])).rows as OwnedObject[];
+  if (left.length > 0) {
+    throw new Error(
+      `could not hand over what the ${from.length > 1 ? 'previous app user' : 'master user'} owns in the app's database: ${left.map((o) => o.description).join(', ')}; change their owner to "${to}" by hand (ALTER ... OWNER TO), or drop them`,
+    );
+  }
+  return handed;
+}
+
+/**
+ * A renamed app user: what the previous user and its clone own goes to the new user, and the previous user becomes a
+ * member of the new one, so tasks still running with the previous login keep their access until the rollout
+ * replaces them. A membership the other way (left by an earlier rename) is revoked first: PostgreSQL refuses cycles.
+ */
+async function takeOverPreviousUser(client: SqlClient, previous: string, user: string): Promise<number> {
+  const roles = [previous, cloneOf(previous)];
+  const existing = (await client.query('SELECT rolname FROM pg_roles WHERE rolname = ANY($1)', [roles])).rows.map(
+    (r: { rolname: string }) => r.rolname,
+  );
+  if (!existing.includes(previous)) return 0;
+  const [p, u] = [quoteIdent(previous), quoteIdent(user)];
+  try {
+    for (const role of existing) await client.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER`);
+  } catch (err) {
+    throw new Error(
+      `cannot hand over what the previous app user "${previous}" owns: ${(err as Error).message}; give it back its name (database.appUsername) or have an administrator run REASSIGN OWNED BY "${previous}" TO "${user}"`,
+    );
+  }
+  const handed = await handOver(client, existing, user);
+  const reverse = await client.query(
+    'SELECT 1 FROM pg_auth_members WHERE roleid = to_regrole($1) AND member = to_regrole($2)',
+    [quoteIdent(previous), quoteIdent(user)],
+  );
+  if (reverse.rows.length > 0) await client.query(`REVOKE ${p} FROM ${u}`);
+  const member = await client.query('SELECT pg_has_role($1, $2, $3) AS m', [previous, user, 'MEMBER']);
+  if (!member.rows[0].m) await client.query(`GRANT ${u} TO ${p}`);
+  return handed;
+}
 
 /**
  * Creates or repairs the two logins and their privileges, idempotently, in one transaction, as the connected master
@@ -109,33 +238,26 @@ export async function ensureAppUser(
     await client.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${u}`);
     // Checked before anything is handed over: a login with admin powers stops the deployment here.
     const report = await inspect(client, user, clone);
-    const refused = Object.entries(report).filter(([, v]) => v === true);
+    const refused = Object.entries(report.powers).filter(([, v]) => v === true);
     if (refused.length > 0) {
-      throw new Error(`the app user must not have ${refused.map(([k]) => k).join(', ')}`);
+      const roles = report.memberOf.length > 0 ? ` (member of ${report.memberOf.join(', ')})` : '';
+      throw new Error(`the app user must not have ${refused.map(([k]) => k).join(', ')}${roles}`);
     }
 
-    // Tables the master user created (before the app had its own user) become the app's, so migrations can alter them.
-    const owned = await client.query(
-      `SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-          AND c.relkind = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_depend d
-            WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i'))`,
-      [Object.keys(RELATION_KINDS)],
-    );
-    if (owned.rows.length > 0) {
-      // Changing an owner needs membership in the new owner.
-      await client.query(`GRANT ${u} TO CURRENT_USER`);
-      for (const row of owned.rows) {
-        await client.query(`ALTER ${RELATION_KINDS[row.relkind]} public.${quoteIdent(row.relname)} OWNER TO ${u}`);
-      }
+    let objectsHandedOver = 0;
+    for (const previous of spec.previousUsernames ?? []) {
+      if (previous !== user) objectsHandedOver += await takeOverPreviousUser(client, previous, user);
     }
+    // What the master user built (before the app had its own user) becomes the app's, so migrations can alter it.
+    const master = (await client.query('SELECT current_user AS name')).rows[0].name as string;
+    objectsHandedOver += await handOver(client, [master], user);
     if (!passwordWorks) {
       await client.query(
         `ALTER ROLE ${quoteIdent(current.username)} WITH PASSWORD ${quoteLiteral(scramVerifier(current.password))}`,
       );
     }
     await client.query('COMMIT');
-    return { ...report, passwordSet: !passwordWorks, objectsHandedOver: owned.rows.length };
+    return { ...report.powers, passwordSet: !passwordWorks, objectsHandedOver };
   } catch (err) {
     await client.query('ROLLBACK');
     throw err;
@@ -146,23 +268,26 @@ async function inspect(
   client: SqlClient,
   user: string,
   clone: string,
-): Promise<Omit<AppUserReport, 'passwordSet' | 'objectsHandedOver'>> {
+): Promise<{ powers: Omit<AppUserReport, 'passwordSet' | 'objectsHandedOver'>; memberOf: string[] }> {
   const { rows } = await client.query(
     `SELECT bool_or(rolsuper) AS superuser, bool_or(rolcreaterole) AS create_role, bool_or(rolcreatedb) AS create_db,
             bool_or(rolreplication) AS replication, bool_or(rolbypassrls) AS bypass_rls,
-            bool_or(pg_has_role(rolname, current_user, 'MEMBER')
-              OR (EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_superuser')
-                  AND pg_has_role(rolname, 'rds_superuser', 'MEMBER'))) AS admin
+            array(SELECT DISTINCT a.rolname::text FROM pg_roles a, pg_roles r
+                   WHERE r.rolname = ANY($1) AND (a.rolname = current_user OR a.rolname = ANY($2))
+                     AND pg_has_role(r.oid, a.oid, 'MEMBER') ORDER BY 1) AS member_of
        FROM pg_roles WHERE rolname = ANY($1)`,
-    [[user, clone]],
+    [[user, clone], POWERFUL_ROLES],
   );
   const r = rows[0];
   return {
-    superuser: r.superuser,
-    createRole: r.create_role,
-    createDatabase: r.create_db,
-    replication: r.replication,
-    bypassRls: r.bypass_rls,
-    memberOfAdmin: r.admin,
+    powers: {
+      superuser: r.superuser,
+      createRole: r.create_role,
+      createDatabase: r.create_db,
+      replication: r.replication,
+      bypassRls: r.bypass_rls,
+      memberOfAdmin: r.member_of.length > 0,
+    },
+    memberOf: r.member_of,
   };
 }

@@ -77,6 +77,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cdklabs/cdk-validator-cfnguard@0.0.62',
     '@aws-sdk/client-cloudformation@^3',
     '@aws-sdk/client-ecs@^3',
+    '@aws-sdk/client-elastic-load-balancing-v2@^3',
     '@aws-sdk/client-lambda@^3',
     '@aws-sdk/client-secrets-manager@^3',
     // The app-user bootstrap's SQL function bundles pg; the tests run its SQL against the local PostgreSQL.

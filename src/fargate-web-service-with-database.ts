@@ -74,6 +74,11 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** The second target group of a blue/green, canary or linear strategy; ECS moves traffic between the two. */
   public readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
+  /**
+   * With a traffic-shifting strategy, the custom resource that reads the production listener rule's live weights on
+   * every update that rewrites the rule, so the update keeps traffic where ECS moved it.
+   */
+  public readonly productionTraffic?: CustomResource;
   /** The bucket the load balancer writes its access logs to, when access logs are on. */
   public readonly accessLogsBucket?: s3.IBucket;
   /** The certificate of the HTTPS listener, when there is one. */
@@ -182,6 +187,7 @@ export class FargateWebServiceWithDatabase extends Construct {
     this.httpListener = lb.httpListener;
     this.targetGroup = lb.targetGroup;
     this.alternateTargetGroup = lb.trafficShift?.alternateTargetGroup;
+    this.productionTraffic = lb.trafficShift?.productionTraffic;
     this.certificate = lb.certificate;
     this.accessLogsBucket = lb.accessLogsBucket;
     this.url = lb.url;
@@ -238,8 +244,9 @@ export class FargateWebServiceWithDatabase extends Construct {
       }).alarms;
       // Neither password rotates before the app user exists: the bootstrap reads the master password, and the
       // multi-user rotation refuses to run while the app's current login fails.
-      for (const schedule of Object.values(database.rotation.schedules))
+      for (const schedule of Object.values(database.rotation.schedules)) {
         schedule.node.addDependency(this.databaseAppUser);
+      }
     }
     this.alarms = [...monitoring.alarms, ...rotationAlarms];
     this.alarmTopic = monitoring.alarmTopic;

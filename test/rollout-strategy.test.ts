@@ -58,9 +58,17 @@ describe.each([
     expect(construct.alternateTargetGroup).toBeDefined();
     const [rule] = Object.values<any>(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule'));
     expect(rule.Properties.ListenerArn).toEqual(stack.resolve(construct.listener.listenerArn));
+    // The weights are the live ones, read by the production traffic custom resource (100/0 on the first deployment).
+    const traffic = stack.getLogicalId(construct.productionTraffic!.node.defaultChild as any);
     expect(rule.Properties.Actions[0].ForwardConfig.TargetGroups).toEqual([
-      { TargetGroupArn: stack.resolve(construct.targetGroup.targetGroupArn), Weight: 100 },
-      { TargetGroupArn: stack.resolve(construct.alternateTargetGroup!.targetGroupArn), Weight: 0 },
+      {
+        TargetGroupArn: stack.resolve(construct.targetGroup.targetGroupArn),
+        Weight: { 'Fn::GetAtt': [traffic, 'BlueWeight'] },
+      },
+      {
+        TargetGroupArn: stack.resolve(construct.alternateTargetGroup!.targetGroupArn),
+        Weight: { 'Fn::GetAtt': [traffic, 'GreenWeight'] },
+      },
     ]);
     const [lb] = serviceOf(s).Properties.LoadBalancers;
     expect(lb).toMatchObject({
@@ -162,12 +170,19 @@ describe('bad strategy settings are synth-time errors naming the prop', () => {
     [10, 219, 9 * 219 + 5],
     [11, 219, 9 * 219 + 5],
     [33.4, 900, 2 * 900 + 5],
-  ])('a linear rollout of %s %% steps of %s minutes (%s minutes by the formula of CloudFormation) is accepted', (stepPercent, minutes, total) => {
-    expect(total).toBeLessThanOrEqual(1980);
-    expect(() =>
-      synth({ service: { rolloutStrategy: RolloutStrategy.linear({ stepPercent, stepBakeTime: Duration.minutes(minutes) }) } }),
-    ).not.toThrow();
-  });
+  ])(
+    'a linear rollout of %s %% steps of %s minutes (%s minutes by the formula of CloudFormation) is accepted',
+    (stepPercent, minutes, total) => {
+      expect(total).toBeLessThanOrEqual(1980);
+      expect(() =>
+        synth({
+          service: {
+            rolloutStrategy: RolloutStrategy.linear({ stepPercent, stepBakeTime: Duration.minutes(minutes) }),
+          },
+        }),
+      ).not.toThrow();
+    },
+  );
 
   test('request-count scaling with a traffic-shifting strategy names both props', () => {
     expect(() =>

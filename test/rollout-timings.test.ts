@@ -64,16 +64,24 @@ describe('rollout timings readout', () => {
   test.each([
     [RolloutStrategy.canary({ percent: 1 }), 'a canary failing all its requests is rolled back after', 2000, '1 %'],
     [RolloutStrategy.canary(), 'a canary failing all its requests is rolled back after', 400, '5 %'],
-    [RolloutStrategy.linear({ stepPercent: 4 }), 'a first linear step failing all its requests is rolled back after', 500, '4 %'],
-  ])('%s: a line says how soon a failing first step is rolled back, and from which traffic', (strategy, name, requests, share) => {
-    const timings = rolloutTimings(synth({ service: { rolloutStrategy: strategy } }).template.toJSON() as any);
-    const line = timings.find((t) => t.name === name);
-    expect(line).toEqual({
-      name,
-      seconds: 120,
-      formula: `2 of 3 periods of 60 s on its own target group, from ${requests} requests a minute (20 a minute on its ${share}) + CloudWatch's publishing delay`,
-    });
-  });
+    [
+      RolloutStrategy.linear({ stepPercent: 4 }),
+      'a first linear step failing all its requests is rolled back after',
+      500,
+      '4 %',
+    ],
+  ])(
+    '%s: a line says how soon a failing first step is rolled back, and from which traffic',
+    (strategy, name, requests, share) => {
+      const timings = rolloutTimings(synth({ service: { rolloutStrategy: strategy } }).template.toJSON() as any);
+      const line = timings.find((t) => t.name === name);
+      expect(line).toEqual({
+        name,
+        seconds: 120,
+        formula: `2 of 3 periods of 60 s on its own target group, from ${requests} requests a minute (20 a minute on its ${share}) + CloudWatch's publishing delay`,
+      });
+    },
+  );
 
   test('rolling and blue/green have no first-step line', () => {
     for (const rolloutStrategy of [RolloutStrategy.rolling(), RolloutStrategy.blueGreen()]) {

@@ -245,7 +245,7 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
     const master = instance.addRotationSingleUser({ ...when, ...placement });
     const app = instance.addRotationMultiUser('AppUserRotation', { secret: appSecret, ...when, ...placement });
     if (endpoint) [master, app].forEach((r) => r.node.addDependency(endpoint));
-    const scheduleOf = (secret: secretsmanager.ISecret) => secret.node.findChild('RotationSchedule');
+    const scheduleOf = (s: secretsmanager.ISecret) => s.node.findChild('RotationSchedule');
     rotation = { app, master, schedules: { app: scheduleOf(appSecret), master: scheduleOf(instance.secret!) } };
   } else if (dev) {
     for (const s of [secret, appSecretResource]) {

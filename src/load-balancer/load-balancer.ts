@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -7,7 +7,9 @@ import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { createAccessLogsBucket } from './access-logs';
 import { AccessLogs, WebAcl } from './choices';
+import { addTrafficShift, TrafficShiftParts } from './traffic-shift';
 import { createWebAcl } from './web-acl';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements, inCompliancePacks } from '../internal/acknowledge';
@@ -148,10 +150,7 @@ export interface LoadBalancerParts {
   readonly url: string;
   readonly accessLogsBucket?: s3.IBucket;
   /** The second target group and the production listener rule, for the strategies that shift traffic. */
-  readonly trafficShift?: {
-    readonly alternateTargetGroup: elbv2.ApplicationTargetGroup;
-    readonly productionRule: elbv2.ApplicationListenerRule;
-  };
+  readonly trafficShift?: TrafficShiftParts;
 }
 
 /** What the load balancer needs from the other parts. */
@@ -297,22 +296,15 @@ export function createLoadBalancer(
 
   const host = domain?.domainName ?? loadBalancer.loadBalancerDnsName;
   const url = certificate ? `https://${host}` : `http://${host}`;
-  let trafficShift: LoadBalancerParts['trafficShift'];
-  if (inputs.shiftsTraffic) {
-    // ECS moves the weights of this rule between the two target groups; the listener's default action is never used
-    // while the rule matches every path.
-    const alternateTargetGroup = newTargetGroup('AlternateTargetGroup');
-    const productionRule = new elbv2.ApplicationListenerRule(scope, 'ProductionRule', {
-      listener,
-      priority: 1,
-      conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
-      action: elbv2.ListenerAction.weightedForward([
-        { targetGroup, weight: 100 },
-        { targetGroup: alternateTargetGroup, weight: 0 },
-      ]),
-    });
-    trafficShift = { alternateTargetGroup, productionRule };
-  }
+  const trafficShift = inputs.shiftsTraffic
+    ? addTrafficShift(scope, {
+        listener,
+        targetGroup,
+        alternateTargetGroup: newTargetGroup('AlternateTargetGroup'),
+        logGroups: inputs.logGroups,
+        acks,
+      })
+    : undefined;
   return { loadBalancer, targetGroup, listener, httpListener, certificate, url, accessLogsBucket, trafficShift };
 }
 
@@ -337,44 +329,4 @@ function associateWebAcl(
     resourceArn: loadBalancer.loadBalancerArn,
     webAclArn,
   });
-}
-
-/**
- * The access logs bucket: SSE-S3 (the only encryption the load balancer can write to), TLS only, no public access,
- * versioned, objects expire after `expiry`. It is retained with the stack's removal: logs are evidence.
- */
-function createAccessLogsBucket(scope: Construct, expiry: Duration, acks: Acknowledgements): s3.Bucket {
-  const bucket = new s3.Bucket(scope, 'AccessLogs', {
-    encryption: s3.BucketEncryption.S3_MANAGED,
-    enforceSSL: true,
-    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    versioned: true,
-    lifecycleRules: [{ expiration: expiry, noncurrentVersionExpiration: Duration.days(7) }],
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
-  acks.acknowledge(bucket, {
-    rules: ['AwsSolutions-S1', ...inCompliancePacks('S3BucketLoggingEnabled')],
-    reason: 'This bucket holds access logs; logging access to it would need another bucket, and so on.',
-  });
-  acks.acknowledge(bucket, {
-    rules: inCompliancePacks('S3DefaultEncryptionKMS'),
-    reason: 'Application Load Balancers can write access logs only to buckets encrypted with SSE-S3.',
-  });
-  acks.acknowledge(bucket, {
-    rules: inCompliancePacks('S3BucketReplicationEnabled'),
-    reason:
-      'Access logs are kept 90 days in one region; cross-region replication of them is left to the account owner.',
-  });
-  acks.acknowledge(bucket, {
-    rules: [
-      's3_bucket_default_encryption_kms_check',
-      's3_bucket_logging_enabled_check',
-      's3_event_notifications_enabled_check',
-      's3_bucket_object_lock_enabled_check',
-    ],
-    reason:
-      'The access logs bucket: the load balancer writes only to SSE-S3 buckets, logging it would recurse, nothing consumes its events, and its objects must expire after 90 days.',
-  });
-  return bucket;
 }

@@ -235,6 +235,7 @@ export class FargateWebServiceWithDatabase extends Construct {
     if (database.rotation) {
       rotationAlarms = addRedeployAfterRotation(this, {
         rotation: database.rotation,
+        schedule: parts.database.rotation._schedule!,
         appSecret: database.appSecret,
         cluster: this.cluster,
         service: this.service,

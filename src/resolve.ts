@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { checkConnectionBudget } from './database/capacity';
+import { checkRotationOutlastsRollout } from './database/credential-rotation';
 import { ResolvedDatabase, resolveDatabase } from './database/database';
 import { defaultsFor, DEFAULTS } from './defaults';
 import { PropChecker } from './internal/validation';
@@ -74,6 +75,12 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
   });
   const migrations = resolveMigrations(check, props.migrations, defaults, {
     containerEnvironment: container.environment,
+  });
+  checkRotationOutlastsRollout(check, {
+    rotation: database.rotation,
+    strategy: String(props.service?.rolloutStrategy ?? defaults['ServiceOptions.rolloutStrategy']),
+    bakeMinutes: rollout.strategy.bakeMinutes,
+    migrationMinutes: migrations && !migrations.timeout.isUnresolved() ? migrations.timeout.toMinutes() : undefined,
   });
   checkConnectionBudget(check, {
     maxCapacity: scaling.maxCapacity,

@@ -35,11 +35,12 @@ describe('cost readout', () => {
       2 * 0.4 /* master and app secrets */ +
       3 +
       (5 + 4) +
-      3 * 0.1 /* rotation alarms: the rotation function's errors, the redeploy's errors and failed invocations */ +
+      5 *
+        0.1 /* rotation alarms: the two rotation functions' errors, the redeploy's errors and failed invocations, the failed deployments */ +
       1.5 +
       3;
     expect(e.total).toBeCloseTo(expected, 1);
-    expect(e.total).toBeCloseTo(424.49, 1);
+    expect(e.total).toBeCloseTo(424.69, 1);
     expect(e.lines.map((l) => l.item)).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/2 NAT gateway/),
@@ -57,11 +58,11 @@ describe('cost readout', () => {
     const on = estimateCost(
       synth({ database: { rotation: CredentialRotation.every(Duration.days(30)) } }).template.toJSON() as any,
     );
-    expect(off.rotationWouldAdd!.monthlyUsd).toBeCloseTo(0.01 * HOURS + 3 * 0.1, 2);
+    expect(off.rotationWouldAdd!.monthlyUsd).toBeCloseTo(0.01 * HOURS + 5 * 0.1, 2);
     expect(on.total - off.total).toBeCloseTo(off.rotationWouldAdd!.monthlyUsd, 2);
     expect(on.rotationWouldAdd).toBeUndefined();
     expect(formatEstimate('dev', off)).toMatch(
-      /password rotation is off; turning it on \(database\.rotation\) adds \+7\.60 USD a month: a Secrets Manager interface endpoint in one AZ \(7\.30 USD\), 3 alarm metrics \(0\.30 USD\)/,
+      /password rotation is off; turning it on \(database\.rotation\) adds \+7\.80 USD a month: a Secrets Manager interface endpoint in one AZ \(7\.30 USD\), 5 alarm metrics \(0\.50 USD\)/,
     );
     // Prod rotates by default: nothing to add.
     expect(

@@ -42,7 +42,7 @@ describe('monitoring', () => {
       },
     ],
   ])(
-    '%s has the eleven service alarms with the profile thresholds (and, with rotation on, the two rotation alarms)',
+    '%s has the eleven service alarms with the profile thresholds (and, with rotation on, the four rotation alarms)',
     (profile, thresholds) => {
       const alarms = alarmsByName(defaultStack(profile).template);
       expect(Object.keys(alarms).sort()).toEqual(
@@ -59,7 +59,14 @@ describe('monitoring', () => {
           'DatabaseFreeableMemory',
           'DatabaseConnections',
           // Prod rotates the credentials by default; dev does not.
-          ...(profile === EnvironmentProfile.PROD ? ['CredentialRotationFailed', 'RedeployAfterRotationFailed'] : []),
+          ...(profile === EnvironmentProfile.PROD
+            ? [
+                'CredentialRotationFailed',
+                'MasterCredentialRotationFailed',
+                'RedeployAfterRotationFailed',
+                'DeploymentFailed',
+              ]
+            : []),
         ].sort(),
       );
       for (const [name, threshold] of Object.entries(thresholds)) {

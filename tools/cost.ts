@@ -56,8 +56,11 @@ export interface CostEstimate {
   readonly rotationWouldAdd?: { readonly monthlyUsd: number; readonly what: string };
 }
 
-/** Alarm metrics of the rotation alarms: the rotation function's errors; the redeploy's errors and failed invocations. */
-const ROTATION_ALARM_METRICS = 3;
+/**
+ * Alarm metrics of the rotation alarms: the two rotation functions' errors; the redeploy's errors and failed
+ * invocations; the failed-deployment rule's triggers.
+ */
+const ROTATION_ALARM_METRICS = 5;
 
 const money = (n: number) => Math.round(n * 100) / 100;
 

@@ -16,6 +16,8 @@ export interface ResolvedStrategy {
   readonly bakeTime?: Duration;
   readonly canary?: { readonly percent: number; readonly bakeTime: Duration };
   readonly linear?: { readonly stepPercent: number; readonly stepBakeTime: Duration };
+  /** Minutes of bake time one deployment waits at most, by CloudFormation's formula (0 for rolling). */
+  readonly bakeMinutes: number;
 }
 
 /** The rollout: the strategy, and the rollback alarms' settings (undefined when the circuit breaker alone rolls back). */
@@ -99,7 +101,7 @@ function warnWhereAStepIsJudgedFrom(scope: Construct, strategy: ResolvedStrategy
 
 function resolveStrategy(check: PropChecker, choice: RolloutStrategy, defaults: ProfileDefaults): ResolvedStrategy {
   const kind = choice._kind;
-  if (kind === 'rolling') return { kind, shiftsTraffic: false };
+  if (kind === 'rolling') return { kind, shiftsTraffic: false, bakeMinutes: 0 };
   const o = choice._options;
   const prop = `service.rolloutStrategy (${choice})`;
   const wholeMinutes = (name: string, value: Duration | undefined) => {
@@ -148,7 +150,7 @@ function resolveStrategy(check: PropChecker, choice: RolloutStrategy, defaults: 
     longest > LONGEST_SHIFT_MINUTES,
     `\`${prop}\` would take ${longest} minutes of bake time, more than the ${LONGEST_SHIFT_MINUTES} CloudFormation accepts for one deployment (33 hours); shorten the bake times or take larger steps.`,
   );
-  return { kind, shiftsTraffic: true, bakeTime, canary, linear };
+  return { kind, shiftsTraffic: true, bakeTime, canary, linear, bakeMinutes: longest };
 }
 
 /**

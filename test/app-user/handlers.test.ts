@@ -233,7 +233,14 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
 });
 
 describe('redeploy after a rotation', () => {
-  const target = { cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/api', service: 'api', secretArn: APP };
+  const target = {
+    cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/api',
+    service: 'api',
+    secretArn: APP,
+    rotationLambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:rotation',
+    rotationSchedule: 'rate(30 days)',
+  };
+  const redeployClients = { ecs, sm };
   const labelMoved = (label: string, arn = APP) => ({
     resources: [arn],
     detail: { labelUpdated: label, versionId: 'v2' },
@@ -248,7 +255,7 @@ describe('redeploy after a rotation', () => {
         ],
       },
     });
-    expect(await redeploy(ecs, target, labelMoved('AWSCURRENT'))).toEqual({
+    expect(await redeploy(redeployClients, target, labelMoved('AWSCURRENT'))).toEqual({
       redeployed: true,
       deploymentId: 'ecs-svc/2',
     });
@@ -263,12 +270,14 @@ describe('redeploy after a rotation', () => {
     ['another label', labelMoved('CUSTOM')],
     ['another secret', labelMoved('AWSCURRENT', MASTER)],
   ])('ignores %s', async (_, event) => {
-    expect((await redeploy(ecs, target, event)).redeployed).toBe(false);
+    expect((await redeploy(redeployClients, target, event)).redeployed).toBe(false);
     expect(ecsMock.calls()).toHaveLength(0);
   });
 
   test('throws when ECS answers without a new primary deployment, so the Errors alarm fires', async () => {
     ecsMock.on(UpdateServiceCommand).resolves({ service: { deployments: [] } });
-    await expect(redeploy(ecs, target, labelMoved('AWSCURRENT'))).rejects.toThrow(/started no new deployment/);
+    await expect(redeploy(redeployClients, target, labelMoved('AWSCURRENT'))).rejects.toThrow(
+      /started no new deployment/,
+    );
   });
 });

@@ -57,6 +57,7 @@ describe.each([
     const ruleTarget = s.template.toJSON().Resources[rule].Properties.Targets[0].Arn['Fn::GetAtt'][0];
     const permissions = Object.entries<any>(s.template.findResources('AWS::Lambda::Permission'))
       .filter(([, p]) => p.Properties.FunctionName['Fn::GetAtt']?.[0] === ruleTarget)
+      .filter(([, p]) => p.Properties.SourceArn['Fn::GetAtt']?.[0] === rule)
       .map(([id]) => id);
     expect(permissions).toHaveLength(1);
     const { app } = schedules(s);

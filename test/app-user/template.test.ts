@@ -146,7 +146,9 @@ describe('rotation that reaches the app', () => {
     expect(applicationOf('ApiDatabaseRotationSingleUserSARMapping')).toMatch(
       /SecretsManagerRDSPostgreSQLRotationSingleUser$/,
     );
-    const [rule] = Object.values<any>(template.findResources('AWS::Events::Rule'));
+    const [rule] = Object.values<any>(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern.source[0] === 'aws.secretsmanager',
+    );
     expect(rule.Properties.EventPattern).toEqual({
       source: ['aws.secretsmanager'],
       'detail-type': ['Secret Label Updated'],
@@ -167,9 +169,25 @@ describe('rotation that reaches the app', () => {
     const policy = Object.values<any>(template.findResources('AWS::IAM::Policy')).find(
       (p) => p.Properties.Roles[0].Ref === fn.Role['Fn::GetAtt'][0],
     );
+    const cluster = { ArnEquals: { 'ecs:cluster': stack.resolve(construct.cluster.clusterArn) } };
     expect(policy.Properties.PolicyDocument.Statement).toEqual([
       { Action: 'ecs:UpdateService', Effect: 'Allow', Resource: stack.resolve(construct.service.serviceArn) },
+      { Action: 'ecs:ListTasks', Condition: cluster, Effect: 'Allow', Resource: '*' },
+      { Action: 'ecs:DescribeTasks', Condition: cluster, Effect: 'Allow', Resource: expect.anything() },
+      {
+        Action: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:CancelRotateSecret',
+          'secretsmanager:RotateSecret',
+          'secretsmanager:TagResource',
+          'secretsmanager:UntagResource',
+        ],
+        Effect: 'Allow',
+        Resource: app,
+      },
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: fn.Environment.Variables.ROTATION_LAMBDA_ARN },
     ]);
+    expect(JSON.stringify(policy.Properties.PolicyDocument.Statement[2].Resource)).toContain(':task/');
   });
 
   test("the alarms watch the rotation function and the redeploy (its errors and the rule's failed invocations)", () => {
@@ -203,7 +221,8 @@ describe('rotation that reaches the app', () => {
     rotating.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
     rotating.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.secretsmanager' });
     rotating.resourceCountIs('AWS::SecretsManager::RotationSchedule', 2);
-    rotating.resourceCountIs('AWS::Events::Rule', 1);
+    // The redeploy after a rotation, and the follow-up of failed and completed deployments.
+    rotating.resourceCountIs('AWS::Events::Rule', 3);
   });
 
   test('CredentialRotation.disabled() in prod leaves no rotation, no redeploy rule and no rotation alarms', () => {

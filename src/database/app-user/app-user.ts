@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -125,6 +125,8 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
 /** What the redeploy after a rotation needs. */
 export interface RedeployInputs {
   readonly rotation: NonNullable<DatabaseParts['rotation']>;
+  /** How often the app secret rotates. */
+  readonly schedule: Duration;
   readonly appSecret: secretsmanager.ISecret;
   readonly cluster: ecs.ICluster;
   readonly service: ecs.FargateService;
@@ -141,8 +143,10 @@ export interface RedeployInputs {
  */
 export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInputs): RedeployParts {
   const { acks } = inputs;
+  const rotationFunctionArn = rotationFunctionArnOf(scope, inputs.rotation.app);
   const fn = new RedeployFunction(scope, 'RedeployAfterRotation', {
-    description: "Starts a new deployment of the service after a rotation of the app's database secret",
+    description:
+      "Starts a new deployment of the service after a rotation of the app's database secret, and holds the rotation while a failed deployment leaves tasks on the previous login",
     timeout: Duration.seconds(30),
     memorySize: 128,
     architecture: lambda.Architecture.ARM_64,
@@ -150,12 +154,46 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
       CLUSTER: inputs.cluster.clusterArn,
       SERVICE: inputs.service.serviceName,
       SECRET_ARN: inputs.appSecret.secretArn,
+      ROTATION_LAMBDA_ARN: rotationFunctionArn,
+      ROTATION_SCHEDULE: events.Schedule.rate(inputs.schedule).expressionString,
     },
     logGroup: inputs.logGroups.createLogGroup(scope, 'RedeployAfterRotationLogs'),
   });
+  const inCluster = { ArnEquals: { 'ecs:cluster': inputs.cluster.clusterArn } };
   fn.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['ecs:UpdateService'], resources: [inputs.service.serviceArn] }),
   );
+  // ListTasks names no resource of its own; the cluster condition limits it (AWS's service authorization reference).
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: inCluster }));
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['ecs:DescribeTasks'],
+      resources: [
+        Stack.of(scope).formatArn({
+          service: 'ecs',
+          resource: 'task',
+          resourceName: `${inputs.cluster.clusterName}/*`,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+      ],
+      conditions: inCluster,
+    }),
+  );
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:CancelRotateSecret',
+        'secretsmanager:RotateSecret',
+        'secretsmanager:TagResource',
+        'secretsmanager:UntagResource',
+      ],
+      resources: [inputs.appSecret.secretArn],
+    }),
+  );
+  // RotateSecret needs the caller to be allowed to invoke the rotation function.
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [rotationFunctionArn] }));
+  const target = () => new targets.LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.hours(1) });
   const rule = new events.Rule(scope, 'RedeployAfterRotationRule', {
     description: "A new deployment of the service when the app's database secret gets a new current version",
     eventPattern: {
@@ -164,13 +202,45 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
       resources: [inputs.appSecret.secretArn],
       detail: { labelUpdated: ['AWSCURRENT'] },
     },
-    targets: [new targets.LambdaFunction(fn, { retryAttempts: 4, maxEventAge: Duration.hours(1) })],
+    targets: [target()],
   });
+  const deployments = (id: string, eventName: string, description: string) =>
+    new events.Rule(scope, id, {
+      description,
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Deployment State Change'],
+        resources: [inputs.service.serviceArn],
+        detail: { eventName: [eventName] },
+      },
+      targets: [target()],
+    });
+  const failedRule = deployments(
+    'DeploymentFailedRule',
+    'SERVICE_DEPLOYMENT_FAILED',
+    'A deployment of the service failed or was rolled back: hold the rotation while tasks keep the previous login',
+  );
+  deployments(
+    'DeploymentCompletedRule',
+    'SERVICE_DEPLOYMENT_COMPLETED',
+    'A deployment of the service completed: release a held rotation once no task keeps the previous login',
+  );
   acknowledgeSmallFunction(acks, fn, {
     outsideVpc: true,
     reason:
-      'Redeploy after rotation: called by EventBridge once per rotation; it only calls the ECS API (UpdateService on this service).',
+      'Redeploy after rotation: called by EventBridge once per rotation and per deployment outcome; it calls the ECS API on this service and Secrets Manager on the app secret.',
   });
+  for (const policy of policiesOf(fn.role!)) {
+    acks.acknowledge(policy, {
+      rules: ['AwsSolutions-IAM5'],
+      appliesTo: [
+        'Resource::*',
+        '/^Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task\\/<.*Cluster.*>\\/\\*$/',
+      ],
+      reason:
+        "ecs:ListTasks has no resource of its own and ecs:DescribeTasks names tasks by id: both are limited to this service's cluster by the ecs:cluster condition.",
+    });
+  }
   // No rotation may run before the redeploy can follow it (the rule, and its permission on the function), nor before
   // the app user exists (the multi-user rotation refuses to run while the current login fails).
   inputs.rotation.schedules.app.node.addDependency(rule, fn);
@@ -212,6 +282,19 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
       description:
         'The new deployment after a credential rotation did not start: tasks keep the previous login, which the next rotation would change. Redeploy the service (ecs update-service --force-new-deployment).',
     },
+    {
+      id: 'DeploymentFailed',
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/Events',
+        metricName: 'TriggeredRules',
+        dimensionsMap: { RuleName: failedRule.ruleName },
+        statistic: 'Sum',
+        period,
+      }),
+      threshold: 1,
+      description:
+        'A deployment of the service failed or was rolled back. If tasks still hold the login before the last rotation, the rotation is held (automatic rotation off, the secret tagged fwsd:rotation-held-for-tasks-before) and the service redeployed once; rotation turns back on by itself when a deployment completes with every task on the current login.',
+    },
   ];
   return { rule, function: fn, alarms: definitions.map((d) => createAlarm(scope, d, inputs.alarms!.action)) };
 }
@@ -223,19 +306,23 @@ export interface RedeployParts {
   readonly alarms: cloudwatch.Alarm[];
 }
 
-/** The Errors metric of a rotation's function, which the serverless application names in its output. */
+/** The ARN of a rotation's function, which the serverless application names in its output. */
+function rotationFunctionArnOf(scope: Construct, rotation: secretsmanager.SecretRotation): string {
+  const application = rotation.node.findAll().find((c): c is sam.CfnApplication => c instanceof sam.CfnApplication);
+  if (!application) throw new Error(`${scope.node.path}: the rotation has no serverless application to watch`);
+  return Token.asString(application.getAtt('Outputs.RotationLambdaARN'));
+}
+
+/** The Errors metric of a rotation's function. */
 function rotationErrors(
   scope: Construct,
   rotation: secretsmanager.SecretRotation,
   period: Duration,
 ): cloudwatch.Metric {
-  const application = rotation.node.findAll().find((c): c is sam.CfnApplication => c instanceof sam.CfnApplication);
-  if (!application) throw new Error(`${scope.node.path}: the rotation has no serverless application to watch`);
-  const functionName = Fn.select(6, Fn.split(':', Token.asString(application.getAtt('Outputs.RotationLambdaARN'))));
   return new cloudwatch.Metric({
     namespace: 'AWS/Lambda',
     metricName: 'Errors',
-    dimensionsMap: { FunctionName: functionName },
+    dimensionsMap: { FunctionName: Fn.select(6, Fn.split(':', rotationFunctionArnOf(scope, rotation))) },
     statistic: 'Sum',
     period,
   });

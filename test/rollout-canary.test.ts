@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { DeploymentAlarms, EnvironmentProfile, RolloutStrategy } from '../src';
 import { synth } from './helpers';
@@ -160,4 +162,23 @@ describe('the traffic a step needs to be judged is said at synth time', () => {
       expect(warnings).toEqual([]);
     }
   });
+});
+
+test("docs/rollouts.md's table of the traffic each first step is judged from is the construct's own figure", () => {
+  const doc = readFileSync(path.join(__dirname, '..', 'docs', 'rollouts.md'), 'utf8');
+  const rows = [...doc.matchAll(/^\| (canary|linear) ([\d.]+) %(?: \(default\))? \| ([\d,]+) requests a minute \|/gm)];
+  expect(rows.length).toBe(5);
+  for (const [, kind, percent, requests] of rows) {
+    const strategy =
+      kind === 'canary'
+        ? RolloutStrategy.canary({ percent: Number(percent) })
+        : RolloutStrategy.linear({ stepPercent: Number(percent) });
+    const { stack } = synth({ profile: EnvironmentProfile.PROD, service: { rolloutStrategy: strategy } });
+    const [warning] = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('stepJudgedFrom'));
+    expect([kind, percent, JSON.stringify(warning.entry.data)]).toEqual([
+      kind,
+      percent,
+      expect.stringContaining(`from ${requests} requests a minute`),
+    ]);
+  }
 });

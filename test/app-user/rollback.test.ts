@@ -226,3 +226,28 @@ test('a master login that keeps failing is retried a bounded number of times, th
   ).rejects.toThrow(/cannot log in as the master user/);
   expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(3);
 });
+
+test('a renamed app user (database.appUsername changed) is handed to the SQL function as the previous user', async () => {
+  secretsReturn(JSON.stringify(appSecret), JSON.stringify(masterSecret));
+  lambdaMock.on(InvokeCommand).resolves({ Payload: Buffer.from('{"objectsHandedOver":4}') });
+  await onEvent(
+    clients,
+    { ...updateTo(NEW, OLD), OldResourceProperties: { ...properties(OLD), Username: 'legacy_user' } },
+    noWait,
+  );
+  const request = JSON.parse(
+    Buffer.from(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array).toString('utf8'),
+  );
+  expect(request.previousUsernames).toEqual(['legacy_user']);
+  expect(request.username).toBe('app_user');
+});
+
+test('an update that keeps the user name hands over no previous user', async () => {
+  secretsReturn(JSON.stringify(appSecret), JSON.stringify(masterSecret));
+  lambdaMock.on(InvokeCommand).resolves({ Payload: Buffer.from('{}') });
+  await onEvent(clients, updateTo(NEW, OLD), noWait);
+  const request = JSON.parse(
+    Buffer.from(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array).toString('utf8'),
+  );
+  expect(request.previousUsernames).toBeUndefined();
+});

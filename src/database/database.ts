@@ -1,7 +1,5 @@
 import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,6 +13,8 @@ import { acknowledgeKeyPolicy } from '../logging';
 import { EnvironmentProfile } from '../profile';
 import { DatabaseOptions } from '../props';
 import { cloneOf, CLONE_SUFFIX } from './app-user/statements';
+import { addBackupPlan } from './backup';
+import { addRotations, Rotations } from './rotation';
 
 export type ResolvedDatabase = Resolved<DatabaseOptions, 'encryptionKey'> & { readonly profile: EnvironmentProfile };
 
@@ -117,12 +117,7 @@ export interface DatabaseParts {
   /** The app's credentials (host, port, dbname, username, password): what the service and the migration task get. */
   readonly appSecret: secretsmanager.ISecret;
   /** The rotations, when rotation is on: the app secret's alternating users, the master's single user. */
-  readonly rotation?: {
-    readonly app: secretsmanager.SecretRotation;
-    readonly master: secretsmanager.SecretRotation;
-    /** The schedules, which rotate only at their first window (never on creation): order them after what they need. */
-    readonly schedules: { readonly app: Construct; readonly master: Construct };
-  };
+  readonly rotation?: Rotations;
   readonly encryptionKey: kms.IKey;
   readonly securityGroup: ec2.SecurityGroup;
 }
@@ -237,17 +232,8 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
   const appSecret = appSecretResource.attach(instance);
 
   const schedule = d.rotation._schedule;
-  let rotation: DatabaseParts['rotation'];
-  if (schedule) {
-    const { endpoint, ...placement } = rotationPlacement(scope, inputs);
-    // Never on creation: the first rotation waits for its window, after the app user and the redeploy exist.
-    const when = { automaticallyAfter: schedule, rotateImmediatelyOnUpdate: false };
-    const master = instance.addRotationSingleUser({ ...when, ...placement });
-    const app = instance.addRotationMultiUser('AppUserRotation', { secret: appSecret, ...when, ...placement });
-    if (endpoint) [master, app].forEach((r) => r.node.addDependency(endpoint));
-    const scheduleOf = (s: secretsmanager.ISecret) => s.node.findChild('RotationSchedule');
-    rotation = { app, master, schedules: { app: scheduleOf(appSecret), master: scheduleOf(instance.secret!) } };
-  } else if (dev) {
+  const rotation = schedule ? addRotations(scope, { instance, appSecret, schedule, ...inputs }) : undefined;
+  if (!schedule && dev) {
     for (const s of [secret, appSecretResource]) {
       acks.acknowledge(s, {
         rules: ['AwsSolutions-SMG4', ...inCompliancePacks('SecretsManagerRotationEnabled')],
@@ -313,71 +299,6 @@ function acknowledgeLogRetentionFunction(instance: rds.DatabaseInstance, acks: A
         'CDK-owned log-retention function: RDS names its log groups at deploy time, so the retention permission cannot name them.',
     });
     acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
-  }
-}
-
-/**
- * Where the rotation functions run. They need the database and Secrets Manager: in subnets with egress they reach the
- * public endpoint; otherwise the construct adds an interface endpoint in one database subnet and runs them there.
- */
-function rotationPlacement(
-  scope: Construct,
-  inputs: DatabaseInputs,
-): { vpcSubnets: ec2.SubnetSelection; securityGroup?: ec2.ISecurityGroup; endpoint?: ec2.IInterfaceVpcEndpoint } {
-  const { vpc } = inputs;
-  if (inputs.privateEgressSubnets) return { vpcSubnets: inputs.privateEgressSubnets };
-  const subnet = vpc.selectSubnets(inputs.subnets).subnets[0];
-  const endpoint = new ec2.InterfaceVpcEndpoint(scope, 'SecretsManagerEndpoint', {
-    vpc,
-    service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-    subnets: { subnets: [subnet] },
-    privateDnsEnabled: true,
-    open: false,
-  });
-  const securityGroup = new ec2.SecurityGroup(scope, 'RotationSecurityGroup', {
-    vpc,
-    description: 'Password rotation functions: reach the database and the Secrets Manager endpoint',
-  });
-  endpoint.connections.allowDefaultPortFrom(securityGroup, 'The password rotation functions');
-  return { vpcSubnets: { subnets: [subnet] }, securityGroup, endpoint };
-}
-
-/** Daily and weekly AWS Backup recovery points in a vault encrypted with the database key. */
-function addBackupPlan(
-  scope: Construct,
-  instance: rds.DatabaseInstance,
-  key: kms.IKey,
-  removalPolicy: RemovalPolicy,
-  acks: Acknowledgements,
-) {
-  const vault = new backup.BackupVault(scope, 'BackupVault', {
-    encryptionKey: key,
-    removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-  });
-  const plan = new backup.BackupPlan(scope, 'BackupPlan', {
-    backupVault: vault,
-    backupPlanRules: [
-      new backup.BackupPlanRule({
-        ruleName: 'Daily',
-        scheduleExpression: events.Schedule.cron({ hour: '3', minute: '0' }),
-        deleteAfter: Duration.days(35),
-      }),
-      new backup.BackupPlanRule({
-        ruleName: 'Weekly',
-        scheduleExpression: events.Schedule.cron({ weekDay: 'SUN', hour: '4', minute: '0' }),
-        deleteAfter: Duration.days(90),
-      }),
-    ],
-  });
-  const selection = plan.addSelection('Database', {
-    resources: [backup.BackupResource.fromRdsDatabaseInstance(instance)],
-  });
-  for (const role of selection.node.findAll().filter((c) => c instanceof iam.Role)) {
-    acks.acknowledge(role, {
-      rules: ['AwsSolutions-IAM4'],
-      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup'],
-      reason: 'The AWS managed policy is the documented permission set for AWS Backup and is kept current by AWS.',
-    });
   }
 }
 

@@ -235,7 +235,7 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
       rules: ['AwsSolutions-IAM5'],
       appliesTo: [
         'Resource::*',
-        '/^Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task\\/<.*Cluster.*>\\/\\*$/',
+        '/^Resource::arn:<AWS::Partition>:ecs:.*:task\\/<.*Cluster.*>\\/\\*$/',
       ],
       reason:
         "ecs:ListTasks has no resource of its own and ecs:DescribeTasks names tasks by id: both are limited to this service's cluster by the ecs:cluster condition.",

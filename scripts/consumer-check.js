@@ -68,9 +68,10 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   const repo = one(template, 'AWS::ECR::Repository').Properties;
   check(stackName, 'ECR scan on push and lifecycle rules', repo.ImageScanningConfiguration.ScanOnPush === true && !!repo.LifecyclePolicy);
   check(stackName, 'migration gate runs before the service', !!gate && [].concat(service[1].DependsOn || []).includes(gate[0]));
-  // Prod rotates the credentials by default: two more alarms (rotation failed, redeploy after it did not start).
-  check(stackName, `eleven alarms, two deployment alarms${prod ? ' and two rotation alarms' : ''}`,
-    ofType(template, 'AWS::CloudWatch::Alarm').length === (prod ? 15 : 13));
+  // Prod rotates the credentials by default: four more alarms (either rotation failed, the redeploy after it did not
+  // start, a deployment failed or was rolled back).
+  check(stackName, `eleven alarms, two deployment alarms${prod ? ' and four rotation alarms' : ''}`,
+    ofType(template, 'AWS::CloudWatch::Alarm').length === (prod ? 17 : 13));
   const dbSecrets = (container.Secrets || []).filter((s) => /^DB_/.test(s.Name));
   const masterAttachment = ofType(template, 'AWS::SecretsManager::SecretTargetAttachment')
     .find(([, r]) => !JSON.stringify(ofType(template, 'AWS::SecretsManager::Secret').find(([id]) => id === r.Properties.SecretId.Ref)?.[1] ?? {}).includes('masterarn'));

@@ -11,8 +11,8 @@ import {
 import { Duration } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CredentialRotation, EnvironmentProfile, RolloutStrategy } from '../../src';
-import { ensureAppUser } from '../../src/database/app-user/statements';
 import { HOLD_TAG, redeploy, RedeployEvent, RedeployTarget } from '../../src/database/app-user/redeploy';
+import { ensureAppUser } from '../../src/database/app-user/statements';
 import { AppSecret, canLogIn, rotate } from '../../tools/rotation-simulation';
 import { createMasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
 import { defaultStack, synth } from '../helpers';

@@ -233,10 +233,7 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
   for (const policy of policiesOf(fn.role!)) {
     acks.acknowledge(policy, {
       rules: ['AwsSolutions-IAM5'],
-      appliesTo: [
-        'Resource::*',
-        '/^Resource::arn:<AWS::Partition>:ecs:.*:task\\/<.*Cluster.*>\\/\\*$/',
-      ],
+      appliesTo: ['Resource::*', '/^Resource::arn:<AWS::Partition>:ecs:.*:task\\/<.*Cluster.*>\\/\\*$/'],
       reason:
         "ecs:ListTasks has no resource of its own and ecs:DescribeTasks names tasks by id: both are limited to this service's cluster by the ecs:cluster condition.",
     });

@@ -137,8 +137,9 @@ async function afterDeployment(
   const rotated = secret.LastRotatedDate ?? (held ? new Date(held) : undefined);
   if (!rotated) return { redeployed: false, reason: 'the secret was never rotated' };
   const stale = await tasksCreatedBefore(clients.ecs, target, rotated);
-  if (stale === 0)
+  if (stale === 0) {
     return { redeployed: false, tasksOnPreviousLogin: 0, reason: 'every running task has the current login' };
+  }
   if (held) {
     // Held already, and the retry failed too: the alarm on failed deployments asks a person to look.
     return { redeployed: false, tasksOnPreviousLogin: stale, rotationHeld: true, reason: 'held; retried once already' };

@@ -13,13 +13,21 @@
 import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, RolloutStrategy, ServiceImage } from '../src';
+import {
+  ContainerHealthCheck,
+  EnvironmentProfile,
+  FargateWebServiceWithDatabase,
+  RolloutStrategy,
+  ServiceImage,
+} from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'FwsdIntegCanaryRollout');
 const api = new FargateWebServiceWithDatabase(stack, 'Api', {
   profile: EnvironmentProfile.DEV,
   image: ServiceImage.fromDirectory(path.join(__dirname, '..', 'sample-app')),
+  // The sample app is a Node.js app: its image has node for the container health check, and it reads NODE_ENV.
+  container: { healthCheck: ContainerHealthCheck.nodeFetch(), environment: { NODE_ENV: 'production' } },
   migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
   service: {
     rolloutStrategy: RolloutStrategy.canary({

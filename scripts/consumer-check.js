@@ -64,6 +64,9 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   const deployment = service[1].Properties.DeploymentConfiguration;
   check(stackName, 'circuit breaker with rollback, 100/200 rollout',
     deployment.DeploymentCircuitBreaker.Rollback === true && deployment.MinimumHealthyPercent === 100 && deployment.MaximumPercent === 200);
+  check(stackName, "the sample's own choices reach its container: node's health check on /health, NODE_ENV=production",
+    JSON.stringify((container.HealthCheck || {}).Command || []).includes("fetch('http://127.0.0.1:3000/health')")
+    && (container.Environment || []).some((e) => e.Name === 'NODE_ENV' && e.Value === 'production'));
   check(stackName, 'target group checks /health', one(template, 'AWS::ElasticLoadBalancingV2::TargetGroup').Properties.HealthCheckPath === '/health');
   const repo = one(template, 'AWS::ECR::Repository').Properties;
   check(stackName, 'ECR scan on push and lifecycle rules', repo.ImageScanningConfiguration.ScanOnPush === true && !!repo.LifecyclePolicy);

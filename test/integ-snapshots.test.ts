@@ -21,7 +21,8 @@ function templates(snapshot: string): Record<string, any> {
 function statements(template: any): { Action: string | string[] }[] {
   return Object.values<any>(template.Resources ?? {}).flatMap((r) => {
     if (r.Type === 'AWS::IAM::Policy') return r.Properties.PolicyDocument.Statement;
-    if (r.Type === 'AWS::IAM::Role') return (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
+    if (r.Type === 'AWS::IAM::Role')
+      return (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement);
     return [];
   });
 }

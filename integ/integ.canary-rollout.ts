@@ -13,13 +13,21 @@
 import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, RolloutStrategy, ServiceImage } from '../src';
+import {
+  ContainerHealthCheck,
+  EnvironmentProfile,
+  FargateWebServiceWithDatabase,
+  RolloutStrategy,
+  ServiceImage,
+} from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'FwsdIntegCanaryRollout');
 const api = new FargateWebServiceWithDatabase(stack, 'Api', {
   profile: EnvironmentProfile.DEV,
   image: ServiceImage.fromDirectory(path.join(__dirname, '..', 'sample-app')),
+  // The sample app is a Node.js app: its image has node for the container health check, and it reads NODE_ENV.
+  container: { healthCheck: ContainerHealthCheck.nodeFetch(), environment: { NODE_ENV: 'production' } },
   migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
   service: {
     rolloutStrategy: RolloutStrategy.canary({
@@ -58,13 +66,20 @@ const weights = (primaryWeight: number, alternateWeight: number) =>
       }),
     ]),
   });
+// integ-tests-alpha grants `elasticloadbalancingv2:DescribeRules`, which is not an IAM action: the service prefix is
+// `elasticloadbalancing` (aws-cdk #32417). DescribeRules supports no resource-level permissions.
+const describeRules = { Effect: 'Allow', Action: ['elasticloadbalancing:DescribeRules'], Resource: ['*'] };
 const rules = () => {
   const call = integ.assertions.awsApiCall('ElasticLoadBalancingV2', 'describeRules', {
     ListenerArn: api.listener.listenerArn,
   });
-  // integ-tests-alpha grants `elasticloadbalancingv2:DescribeRules`, which is not an IAM action: the service prefix is
-  // `elasticloadbalancing` (aws-cdk #32417). DescribeRules supports no resource-level permissions.
-  call.provider.addToRolePolicy({ Effect: 'Allow', Action: ['elasticloadbalancing:DescribeRules'], Resource: ['*'] });
+  call.provider.addToRolePolicy(describeRules);
+  return call;
+};
+/** Polls until the rules match; the waiter's own functions need the real action too. */
+const waitFor = (call: ReturnType<typeof rules>, options: { totalTimeout: Duration; interval: Duration }) => {
+  call.waitForAssertions(options);
+  call.waiterProvider?.addToRolePolicy(describeRules);
   return call;
 };
 
@@ -81,9 +96,9 @@ const deploy = integ.assertions.awsApiCall('ECS', 'updateService', {
 });
 // The canary step lasts a minute: a 10-second poll sees it.
 const canary = rules().expect(weights(80, 20));
-canary.waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(10) });
+waitFor(canary, { totalTimeout: Duration.minutes(10), interval: Duration.seconds(10) });
 const shifted = rules().expect(weights(0, 100));
-shifted.waitForAssertions({ totalTimeout: Duration.minutes(15), interval: Duration.seconds(20) });
+waitFor(shifted, { totalTimeout: Duration.minutes(15), interval: Duration.seconds(20) });
 const completed = integ.assertions
   .awsApiCall('ECS', 'describeServices', { cluster: api.cluster.clusterArn, services: [api.service.serviceName] })
   .expect(

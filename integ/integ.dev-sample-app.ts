@@ -20,13 +20,21 @@
 import * as path from 'path';
 import { ActualResult, ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { CredentialRotation, EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
+import {
+  ContainerHealthCheck,
+  CredentialRotation,
+  EnvironmentProfile,
+  FargateWebServiceWithDatabase,
+  ServiceImage,
+} from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'FwsdIntegDevSampleApp');
 const api = new FargateWebServiceWithDatabase(stack, 'Api', {
   profile: EnvironmentProfile.DEV,
   image: ServiceImage.fromDirectory(path.join(__dirname, '..', 'sample-app')),
+  // The sample app is a Node.js app: its image has node for the container health check, and it reads NODE_ENV.
+  container: { healthCheck: ContainerHealthCheck.nodeFetch(), environment: { NODE_ENV: 'production' } },
   migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
   database: { rotation: CredentialRotation.every(Duration.days(30)) },
 });

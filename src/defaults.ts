@@ -8,6 +8,7 @@ import { AccessLogs, Https, WebAcl } from './load-balancer/choices';
 import { Alarms } from './monitoring/alarms-choice';
 import { EnvironmentProfile } from './profile';
 import { ContainerHealthCheck } from './service/container-health-check';
+import { DatabaseVariables } from './service/database-variables';
 import { DeploymentAlarms } from './service/deployment-alarms';
 import { RolloutStrategy } from './service/rollout-strategy';
 
@@ -51,7 +52,9 @@ export const DEFAULTS = {
   'ContainerOptions.stopTimeout': Duration.seconds(30),
   'ContainerOptions.user': '1000',
   'ContainerOptions.readonlyRootFilesystem': true,
-  'ContainerOptions.healthCheck': ContainerHealthCheck.nodeFetch(),
+  'ContainerOptions.healthCheck': ContainerHealthCheck.none(),
+  'ContainerOptions.writablePaths': ['/tmp'] as string[],
+  'ContainerOptions.databaseVariables': DatabaseVariables.db(),
   /** The timings of `ContainerHealthCheck.nodeFetch()`. */
   'Fixed.containerHealthCheckInterval': Duration.seconds(30),
   'Fixed.containerHealthCheckTimeout': Duration.seconds(5),

@@ -9,3 +9,4 @@ export * from './service/deployment-alarms';
 export * from './service/rollout-strategy';
 export * from './database/credential-rotation';
 export * from './monitoring/alarms-choice';
+export * from './service/database-variables';

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ProfileDefaults } from './defaults';
 import { Acknowledgements } from './internal/acknowledge';
+import { createKey } from './internal/keys';
 import { Resolved } from './internal/validation';
 import { EnvironmentProfile } from './profile';
 import { LoggingOptions } from './props';
@@ -62,10 +63,10 @@ export class LogGroupFactory {
  */
 function createLogEncryptionKey(scope: Construct, options: ResolvedLogging, acks: Acknowledgements): kms.IKey {
   const stack = Stack.of(scope);
-  const key = new kms.Key(scope, 'LogsKey', {
+  const key = createKey(scope, 'LogsKey', {
     description: 'Encrypts the log groups of the web service and its VPC flow logs',
-    enableKeyRotation: true,
-    removalPolicy: options.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    removalPolicy: options.removalPolicy,
+    acks,
   });
   key.addToResourcePolicy(
     new iam.PolicyStatement({
@@ -80,15 +81,5 @@ function createLogEncryptionKey(scope: Construct, options: ResolvedLogging, acks
       },
     }),
   );
-  acknowledgeKeyPolicy(acks, key);
   return key;
-}
-
-/** The default key policy's account-root statement, which every key the construct creates keeps. */
-export function acknowledgeKeyPolicy(acks: Acknowledgements, key: kms.Key): void {
-  acks.acknowledge(key, {
-    rules: ['kms_create_grant_aws_service_check'],
-    reason:
-      'The account-root statement (kms:*) is the default key policy that lets IAM policies govern the key; service grants are scoped by kms:ViaService or the logs encryption context.',
-  });
 }

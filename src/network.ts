@@ -16,6 +16,8 @@ export type ResolvedNetwork = Resolved<
   readonly databaseSubnets: ec2.SubnetSelection;
   /** Tasks in public subnets need a public IP to reach ECR, CloudWatch Logs and Secrets Manager. */
   readonly assignPublicIp: boolean;
+  /** For a given VPC: what the egress check needs, run once the app is complete. */
+  readonly taskEgress?: TaskEgressCheck;
 };
 
 /** The service endpoints tasks in subnets without a default route need. */
@@ -93,33 +95,14 @@ function resolveGivenVpc(
     inPublic.length > 0 && inPublic.length !== selectedTaskSubnets.length,
     '`network.taskSubnets` must be all public or all private subnets, got a mix.',
   );
-  const constructs = Stack.of(scope).node.root.node.findAll();
-  const routed = routeTablesWithDefaultRoute(constructs);
-  // Subnets made in this app show their route tables; imported ones (fromLookup, fromVpcAttributes) do not.
-  const visible = (s: ec2.ISubnet): s is ec2.Subnet => s instanceof ec2.Subnet;
-  const withoutRoute = selectedTaskSubnets.filter(
-    (s) =>
-      (isolatedIds.has(s.subnetId) || (visible(s) && !publicIds.has(s.subnetId))) &&
-      !(visible(s) && routed.has(s.routeTable.routeTableId)),
-  );
-  const missing = withoutRoute.length > 0 ? missingEndpoints(scope, constructs, vpc) : [];
-  if (missing.length > 0) {
-    const problem =
-      '`network.taskSubnets` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets';
-    if (inputs.egressOutsideApp || !withoutRoute.every(visible)) {
-      const why = inputs.egressOutsideApp
-        ? '`network.taskEgressOutsideApp` says they do'
-        : "the construct cannot see an imported VPC's route tables";
-      Annotations.of(scope).addWarningV2(
-        'cdk-fargate-web-service-with-database:taskEgressNotSeen',
-        `${problem}, unless they reach ${missing.join(', ')} through routes or endpoints outside this app (${why}).`,
-      );
-    } else {
-      check.fail(
-        `${problem}. Use subnets with a NAT route, add VPC endpoints for ${missing.join(', ')}, or set \`network.taskEgressOutsideApp: true\` if they reach them in a way this app cannot see.`,
-      );
-    }
-  }
+  // Whether the task subnets have egress is judged on the finished app (node.addValidation): endpoints and routes
+  // added after the construct count too.
+  const taskEgress = {
+    subnets: selectedTaskSubnets,
+    publicIds,
+    isolatedIds,
+    egressOutsideApp: inputs.egressOutsideApp,
+  };
 
   const dbSelection =
     databaseSelection ??
@@ -146,7 +129,50 @@ function resolveGivenVpc(
     taskSubnets,
     assignPublicIp: inPublic.length > 0,
     databaseSubnets: dbSelection,
+    taskEgress,
   };
+}
+
+/** What the egress check of a given VPC needs. */
+interface TaskEgressCheck {
+  readonly subnets: ec2.ISubnet[];
+  readonly publicIds: Set<string>;
+  readonly isolatedIds: Set<string>;
+  readonly egressOutsideApp: boolean;
+}
+
+/**
+ * The task subnets of a given VPC have egress: a default route, or the endpoints tasks need. Run as a validation of
+ * the finished app, once; returns the errors (a warning when the construct cannot see the routes, or is told they
+ * are outside the app).
+ */
+function validateTaskEgress(scope: Construct, vpc: ec2.IVpc, egress: TaskEgressCheck): string[] {
+  const constructs = Stack.of(scope).node.root.node.findAll();
+  const routed = routeTablesWithDefaultRoute(constructs);
+  // Subnets made in this app show their route tables; imported ones (fromLookup, fromVpcAttributes) do not.
+  const visible = (s: ec2.ISubnet): s is ec2.Subnet => s instanceof ec2.Subnet;
+  const withoutRoute = egress.subnets.filter(
+    (s) =>
+      (egress.isolatedIds.has(s.subnetId) || (visible(s) && !egress.publicIds.has(s.subnetId))) &&
+      !(visible(s) && routed.has(s.routeTable.routeTableId)),
+  );
+  const missing = withoutRoute.length > 0 ? missingEndpoints(scope, constructs, vpc) : [];
+  if (missing.length === 0) return [];
+  const problem =
+    '`network.taskSubnets` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets';
+  if (egress.egressOutsideApp || !withoutRoute.every(visible)) {
+    const why = egress.egressOutsideApp
+      ? '`network.taskEgressOutsideApp` says they do'
+      : "the construct cannot see an imported VPC's route tables";
+    Annotations.of(scope).addWarningV2(
+      'cdk-fargate-web-service-with-database:taskEgressNotSeen',
+      `${problem}, unless they reach ${missing.join(', ')} through routes or endpoints outside this app (${why}).`,
+    );
+    return [];
+  }
+  return [
+    `${problem}. Use subnets with a NAT route, add VPC endpoints for ${missing.join(', ')}, or set \`network.taskEgressOutsideApp: true\` if they reach them in a way this app cannot see.`,
+  ];
 }
 
 function selectOrExplain(check: PropChecker, vpc: ec2.IVpc, selection: ec2.SubnetSelection, prop: string) {
@@ -192,7 +218,11 @@ export function createNetwork(
   network: ResolvedNetwork,
   inputs: { readonly logGroups: LogGroupFactory; readonly acks: Acknowledgements },
 ): ec2.IVpc {
-  if (network.vpc) return network.vpc;
+  if (network.vpc) {
+    const { vpc, taskEgress } = network;
+    if (taskEgress) scope.node.addValidation({ validate: () => validateTaskEgress(scope, vpc, taskEgress) });
+    return vpc;
+  }
 
   const subnetConfiguration: ec2.SubnetConfiguration[] = [
     // Nothing launched here gets a public IP unless it asks for one (the dev profile's tasks do).

@@ -9,6 +9,7 @@ import { AccessLogs, Https, WebAcl } from './load-balancer/choices';
 import { Alarms } from './monitoring/alarms-choice';
 import { EnvironmentProfile } from './profile';
 import { ContainerHealthCheck } from './service/container-health-check';
+import { DatabaseVariables } from './service/database-variables';
 import { DeploymentAlarms } from './service/deployment-alarms';
 import { RolloutStrategy } from './service/rollout-strategy';
 import { ServiceImage } from './service-image';
@@ -161,25 +162,37 @@ export interface HealthCheckOptions {
 /** The container that runs the web service. */
 export interface ContainerOptions {
   /**
-   * Port the application listens on; passed to the container as `PORT`. 1 to 65535.
+   * Port the application listens on; passed to the container as `PORT`. 1 to 65535. Below 1024, the task lets the
+   * non-root container user bind it (the namespaced sysctl `net.ipv4.ip_unprivileged_port_start`, which Fargate
+   * accepts in `systemControls`).
    *
    * @default 3000
    */
   readonly port?: number;
 
   /**
-   * Plain environment variables. Names that the construct sets (`PORT`, `NODE_ENV`, `DB_*`) are refused, and so
-   * are names that look like credentials (containing `PASSWORD`, `SECRET`, `TOKEN` or `API_KEY`): pass those as
-   * `secrets`.
+   * Plain environment variables. Names that the construct sets (`PORT`, the database variables and the pool size)
+   * are refused. A name that looks like a credential (containing `PASSWORD`, `SECRET`, `TOKEN` or `API_KEY`) with a
+   * literal value warns (`cdk-fargate-web-service-with-database:credentialInEnvironment`): pass credentials as
+   * `secrets`, or acknowledge the warning for a value that is not one.
    *
-   * @default - none besides PORT and NODE_ENV
+   * @default - none besides PORT and the pool size
    */
   readonly environment?: { [name: string]: string };
 
   /**
-   * Database connections one task may hold, passed to the container as `DB_POOL_MAX`. At synth time the construct
-   * checks that the tasks at `scaling.maxCapacity`, the migration task, the rotation function and a reserve fit the
-   * instance class's `max_connections`. 1 to 1000.
+   * The names of the variables that carry the database settings (five ECS secrets read from the app's database
+   * secret) and the pool size.
+   *
+   * @default DatabaseVariables.db()
+   */
+  readonly databaseVariables?: DatabaseVariables;
+
+  /**
+   * Database connections one task may hold, passed to the container as the pool-size variable (`DB_POOL_MAX` unless
+   * `databaseVariables` names another). At synth time the construct checks that the tasks at
+   * `scaling.maxCapacity`, the migration task, the rotation function and a reserve fit the instance class's
+   * `max_connections`. 1 to 1000.
    *
    * @default 10
    */
@@ -193,10 +206,10 @@ export interface ContainerOptions {
   readonly secrets?: { [name: string]: ecs.Secret };
 
   /**
-   * The container's own health check (Docker `HEALTHCHECK`), run by the ECS agent. Choose
-   * `ContainerHealthCheck.fromHealthCheck()` or `ContainerHealthCheck.none()` for images without Node.js.
+   * The container's own health check (Docker `HEALTHCHECK`), run by the ECS agent. The load balancer's health check
+   * is the source of truth either way; `ContainerHealthCheck.nodeFetch()` needs Node.js in the image.
    *
-   * @default ContainerHealthCheck.nodeFetch()
+   * @default ContainerHealthCheck.none()
    */
   readonly healthCheck?: ContainerHealthCheck;
 
@@ -216,11 +229,20 @@ export interface ContainerOptions {
   readonly user?: string;
 
   /**
-   * Mount the container's root filesystem read-only. The construct mounts a writable, task-local `/tmp`.
+   * Mount the container's root filesystem read-only. The paths in `writablePaths` stay writable.
    *
    * @default true
    */
   readonly readonlyRootFilesystem?: boolean;
+
+  /**
+   * Absolute paths that stay writable under a read-only root filesystem, each a task-local volume on the task's
+   * ephemeral storage (its content does not survive the task). nginx, for example, needs `/var/cache/nginx` and
+   * `/var/run` besides `/tmp`. At most 10.
+   *
+   * @default ['/tmp']
+   */
+  readonly writablePaths?: string[];
 }
 
 /** The log groups of the container and the VPC flow logs. */

@@ -64,7 +64,7 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     trafficShiftingStrategy: rollout.strategy.shiftsTraffic ? String(props.service?.rolloutStrategy) : undefined,
   });
   const loadBalancer = resolveLoadBalancer(check, scope, props.loadBalancer, defaults, profile);
-  const container = resolveContainer(check, props.container, defaults, {
+  const container = resolveContainer(check, scope, props.container, defaults, {
     healthCheckPath: loadBalancer.healthCheck.path,
   });
   const service = resolveService(check, props.service, defaults, { profile, healthCheck: loadBalancer.healthCheck });

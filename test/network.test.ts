@@ -1,6 +1,7 @@
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EnvironmentProfile } from '../src';
+import { EnvironmentProfile, FargateWebServiceWithDatabase } from '../src';
+import { fixtureImage } from '../tools/stacks';
 import { defaultStack, isolatedVpcWithEndpoints, newStack, onlyResource, synth } from './helpers';
 
 describe('network', () => {
@@ -119,5 +120,42 @@ describe('network', () => {
     const { template, construct, stack } = defaultStack(EnvironmentProfile.PROD);
     const isolated = construct.vpc.isolatedSubnets.map((s) => ({ Ref: stack.resolve(s.subnetId).Ref }));
     template.hasResourceProperties('AWS::RDS::DBSubnetGroup', { SubnetIds: Match.arrayEquals(isolated) });
+  });
+});
+
+describe('the egress check of a given VPC runs on the finished app', () => {
+  const isolatedOnly = (stack: ReturnType<typeof newStack>) =>
+    new ec2.Vpc(stack, 'V', {
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    });
+
+  test('task subnets without egress or endpoints fail the synthesis, naming the prop and what to do', () => {
+    const stack = newStack();
+    const vpc = isolatedOnly(stack);
+    expect(() => synth({ network: { vpc }, loadBalancer: { internetFacing: false } }, stack)).toThrow(
+      '[Test/Api] `network.taskSubnets` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets. Use subnets with a NAT route, add VPC endpoints for ecr.api, ecr.dkr, logs, secretsmanager, s3, or set `network.taskEgressOutsideApp: true` if they reach them in a way this app cannot see.',
+    );
+  });
+
+  test('endpoints added to the VPC after the construct count (the check no longer runs in the constructor)', () => {
+    const stack = newStack();
+    const vpc = isolatedOnly(stack);
+    const api = new FargateWebServiceWithDatabase(stack, 'Api', {
+      image: fixtureImage(EnvironmentProfile.DEV),
+      network: { vpc },
+      loadBalancer: { internetFacing: false },
+    });
+    for (const [id, service] of Object.entries({
+      EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
+      EcrDkr: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+      Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+      Secrets: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    })) {
+      vpc.addInterfaceEndpoint(id, { service });
+    }
+    vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+    expect(api.vpc).toBe(vpc);
   });
 });

@@ -41,11 +41,12 @@ describe('service', () => {
       expect(byName[name]).toEqual({ 'Fn::Join': ['', [secretRef, `:${field}::`]] });
     }
     const plainNames = container.Environment.map((e: any) => e.Name);
-    expect(plainNames.sort()).toEqual(['DB_POOL_MAX', 'NODE_ENV', 'PORT']);
+    // NODE_ENV is the app's business (the sample app sets it through container.environment).
+    expect(plainNames.sort()).toEqual(['DB_POOL_MAX', 'PORT']);
     expect(JSON.stringify(container.Environment)).not.toMatch(/password/i);
   });
 
-  test('the container gets PORT and NODE_ENV, the user environment and secrets', () => {
+  test('the container gets PORT and the pool size, the user environment and secrets', () => {
     const stack = newStack();
     const apiKey = new secretsmanager.Secret(stack, 'ApiKey');
     const { template } = synth(
@@ -62,7 +63,6 @@ describe('service', () => {
     expect(container.Environment).toEqual(
       expect.arrayContaining([
         { Name: 'PORT', Value: '8080' },
-        { Name: 'NODE_ENV', Value: 'production' },
         { Name: 'LOG_LEVEL', Value: 'debug' },
         { Name: 'DB_POOL_MAX', Value: '10' },
       ]),
@@ -71,11 +71,10 @@ describe('service', () => {
     expect(container.PortMappings).toEqual([{ ContainerPort: 8080, Name: 'http', Protocol: 'tcp' }]);
   });
 
-  test('the container has a node-based health check on the liveness path and a 30 s stop timeout', () => {
+  test('by default the container has no health check of its own (the load balancer is the judge) and a 30 s stop timeout', () => {
     const { template } = defaultStack(EnvironmentProfile.DEV);
     const container = containerOf(template);
-    expect(container.HealthCheck.Command[0]).toBe('CMD');
-    expect(container.HealthCheck.Command.join(' ')).toContain("fetch('http://127.0.0.1:3000/health')");
+    expect(container.HealthCheck).toBeUndefined();
     expect(container.StopTimeout).toBe(30);
     expect(container.LogConfiguration.Options.mode).toBe('non-blocking');
   });
@@ -117,9 +116,16 @@ describe('service', () => {
     expect(container.MountPoints).toBeUndefined();
   });
 
-  test('the container health check can be turned off', () => {
-    const { template } = synth({ container: { healthCheck: ContainerHealthCheck.none() } });
-    expect(containerOf(template).HealthCheck).toBeUndefined();
+  test('ContainerHealthCheck.nodeFetch() checks the liveness path with node inside the container', () => {
+    const { template } = synth({ container: { healthCheck: ContainerHealthCheck.nodeFetch() } });
+    const check = containerOf(template).HealthCheck;
+    expect(check.Command).toEqual([
+      'CMD',
+      'node',
+      '-e',
+      "fetch('http://127.0.0.1:3000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+    ]);
+    expect(check).toMatchObject({ Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 30 });
   });
 
   test('rollouts keep full capacity and roll back by themselves when tasks never become healthy', () => {

@@ -5,6 +5,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import {
   Alarms,
   CredentialRotation,
+  DatabaseVariables,
   DeploymentAlarms,
   EnvironmentProfile,
   FargateWebServiceWithDatabase,
@@ -88,12 +89,52 @@ const cases: Case[] = [
   [
     'a reserved environment name',
     () => ({ container: { environment: { DB_PASSWORD: 'hunter2' } } }),
-    '`container.environment` must not set DB_PASSWORD: the construct sets PORT, NODE_ENV, DB_POOL_MAX, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD itself.',
+    '`container.environment` must not set DB_PASSWORD: the construct sets PORT, DB_POOL_MAX, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD itself (`container.databaseVariables` DatabaseVariables.db() names the database ones).',
   ],
   [
-    'a credential in plain environment',
-    () => ({ container: { environment: { STRIPE_API_KEY: 'sk_live_1' } } }),
-    '`container.environment.STRIPE_API_KEY` looks like a credential and would be stored in plain text in the task definition; pass it in `container.secrets` (ecs.Secret.fromSecretsManager or fromSsmParameter).',
+    'a name the libpq variables take',
+    () => ({ container: { databaseVariables: DatabaseVariables.libpq(), environment: { PGHOST: 'db.local' } } }),
+    '`container.environment` must not set PGHOST: the construct sets PORT, DB_POOL_MAX, PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD itself (`container.databaseVariables` DatabaseVariables.libpq() names the database ones).',
+  ],
+  [
+    'custom database variables that repeat a name',
+    () => ({
+      container: {
+        databaseVariables: DatabaseVariables.custom({
+          host: 'DB',
+          port: 'DB',
+          name: 'NAME',
+          user: 'USER',
+          password: 'PASS',
+        }),
+      },
+    }),
+    '`container.databaseVariables` DatabaseVariables.custom() must name six different variables, got DB, DB, NAME, USER, PASS, DB_POOL_MAX.',
+  ],
+  [
+    'a custom database variable that is not an environment name',
+    () => ({ container: { databaseVariables: DatabaseVariables.libpq({ poolSize: 'POOL-SIZE' }) } }),
+    '`container.databaseVariables` DatabaseVariables.libpq() names must be letters, digits and underscores, not starting with a digit, and not PORT, got "POOL-SIZE".',
+  ],
+  [
+    'a relative writable path',
+    () => ({ container: { writablePaths: ['var/cache'] } }),
+    '`container.writablePaths` must be absolute paths without "." or ".." segments (letters, digits, ".", "_", "-"), got "var/cache".',
+  ],
+  [
+    'a writable path that climbs out',
+    () => ({ container: { writablePaths: ['/tmp/../etc'] } }),
+    '`container.writablePaths` must be absolute paths without "." or ".." segments (letters, digits, ".", "_", "-"), got "/tmp/../etc".',
+  ],
+  [
+    'writable paths on a writable root filesystem',
+    () => ({ container: { readonlyRootFilesystem: false, writablePaths: ['/tmp'] } }),
+    '`container.writablePaths` needs `container.readonlyRootFilesystem` (with a writable root filesystem every path is writable); leave one of them unset.',
+  ],
+  [
+    'a writable path twice',
+    () => ({ container: { writablePaths: ['/tmp', '/tmp'] } }),
+    '`container.writablePaths` must be at most 10 distinct paths, got ["/tmp","/tmp"].',
   ],
   [
     'an invalid environment name',
@@ -252,19 +293,6 @@ const cases: Case[] = [
       },
     }),
     '`network.databaseSubnets` must span at least 2 Availability Zones for a Multi-AZ database (`database.multiAz`), got 1.',
-  ],
-  [
-    'task subnets without egress or endpoints',
-    (s) => ({
-      loadBalancer: { internetFacing: false },
-      network: {
-        vpc: new ec2.Vpc(s, 'V', {
-          natGateways: 0,
-          subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
-        }),
-      },
-    }),
-    '`network.taskSubnets` select subnets without egress (no NAT or internet gateway route): tasks could not pull their image, write logs or read their secrets. Use subnets with a NAT route, add VPC endpoints for ecr.api, ecr.dkr, logs, secretsmanager, s3, or set `network.taskEgressOutsideApp: true` if they reach them in a way this app cannot see.',
   ],
   [
     'an egress declaration without a given VPC',

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON, providerFunctionOf } from '../internal/acknowledge';
 import { isKnown, PropChecker, Resolved } from '../internal/validation';
-import { acknowledgeKeyPolicy } from '../logging';
+import { createKey } from '../internal/keys';
 import { EnvironmentProfile } from '../profile';
 import { DatabaseOptions } from '../props';
 import { cloneOf, CLONE_SUFFIX } from './app-user/statements';
@@ -258,13 +258,11 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
 }
 
 function createDatabaseKey(scope: Construct, removalPolicy: RemovalPolicy, acks: Acknowledgements): kms.Key {
-  const key = new kms.Key(scope, 'DatabaseKey', {
+  return createKey(scope, 'DatabaseKey', {
     description: 'Encrypts the database storage, its Performance Insights data and its credentials',
-    enableKeyRotation: true,
-    removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    removalPolicy,
+    acks,
   });
-  acknowledgeKeyPolicy(acks, key);
-  return key;
 }
 
 /**

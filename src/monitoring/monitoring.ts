@@ -1,9 +1,8 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -15,7 +14,7 @@ import { instanceMemoryBytes, maxConnections } from '../database/capacity';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements } from '../internal/acknowledge';
 import { isKnown, PropChecker } from '../internal/validation';
-import { acknowledgeKeyPolicy } from '../logging';
+import { createKey } from '../internal/keys';
 import { MonitoringOptions } from '../props';
 
 /** Every threshold, with the database ones in bytes and connections. */
@@ -40,6 +39,8 @@ export interface ResolvedMonitoring {
     readonly thresholds: ResolvedThresholds;
   };
   readonly dashboard: boolean;
+  /** What happens to the alarm topic's key when the stack goes: the profile's (destroyed in dev). */
+  readonly keyRemovalPolicy: RemovalPolicy;
   /** The capacity limits the dashboard draws. */
   readonly capacity: { readonly minCapacity: number; readonly maxCapacity: number };
 }
@@ -62,8 +63,10 @@ export function resolveMonitoring(
   const alarms = m.alarms ?? defaults['MonitoringOptions.alarms'];
   check.matches('monitoring.alarms', alarms._email, EMAIL, 'be an e-mail address');
   const dashboard = m.dashboard ?? defaults['MonitoringOptions.dashboard'];
-  if (!alarms._enabled) return { dashboard, capacity: inputs.capacity };
+  const keyRemovalPolicy = defaults['Fixed.logsRemovalPolicy'];
+  if (!alarms._enabled) return { dashboard, capacity: inputs.capacity, keyRemovalPolicy };
   return {
+    keyRemovalPolicy,
     alarms: {
       topic: alarms._topic,
       email: alarms._email,
@@ -142,7 +145,7 @@ export function createMonitoring(
   let alarmTopic: sns.ITopic | undefined;
   let action: cloudwatch.IAlarmAction | undefined;
   if (m.alarms) {
-    alarmTopic = m.alarms.topic ?? createAlarmTopic(scope, acks, m.alarms.email);
+    alarmTopic = m.alarms.topic ?? createAlarmTopic(scope, acks, m.keyRemovalPolicy, m.alarms.email);
     action = new cwActions.SnsAction(alarmTopic);
     for (const definition of alarmDefinitions(metrics, m.alarms.thresholds)) {
       alarms.push(createAlarm(scope, definition, action));
@@ -243,10 +246,16 @@ function formatBytes(bytes: number): string {
 }
 
 /** A topic encrypted with its own key, which CloudWatch may use to publish; TLS-only. */
-function createAlarmTopic(scope: Construct, acks: Acknowledgements, email?: string): sns.Topic {
-  const key = new kms.Key(scope, 'AlarmTopicKey', {
+function createAlarmTopic(
+  scope: Construct,
+  acks: Acknowledgements,
+  removalPolicy: RemovalPolicy,
+  email?: string,
+): sns.Topic {
+  const key = createKey(scope, 'AlarmTopicKey', {
     description: 'Encrypts the alarm topic of the web service',
-    enableKeyRotation: true,
+    removalPolicy,
+    acks,
   });
   key.addToResourcePolicy(
     new iam.PolicyStatement({
@@ -257,7 +266,6 @@ function createAlarmTopic(scope: Construct, acks: Acknowledgements, email?: stri
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
     }),
   );
-  acknowledgeKeyPolicy(acks, key);
   const topic = new sns.Topic(scope, 'AlarmTopic', { masterKey: key, enforceSSL: true });
   if (email) topic.addSubscription(new subscriptions.EmailSubscription(email));
   return topic;

@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DATABASE_SECRET_FIELDS, ResolvedContainer } from './container';
+import { ResolvedContainer } from './container';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../internal/acknowledge';
 import { isKnown, PropChecker, Resolved } from '../internal/validation';
@@ -179,7 +179,7 @@ export function createService(
     cpuArchitecture: s.cpuArchitecture,
   });
   const databaseSecrets: { [name: string]: ecs.Secret } = {};
-  for (const [name, field] of Object.entries(DATABASE_SECRET_FIELDS)) {
+  for (const [name, field] of Object.entries(c.databaseSecretFields)) {
     databaseSecrets[name] = ecs.Secret.fromSecretsManager(inputs.databaseSecret, field);
   }
   const container = taskDefinition.addContainer('App', {
@@ -189,8 +189,7 @@ export function createService(
       ...inputs.extraEnvironment,
       ...c.environment,
       PORT: Tokenization.stringifyNumber(c.port),
-      DB_POOL_MAX: Tokenization.stringifyNumber(c.databasePoolSize),
-      NODE_ENV: 'production',
+      [c.poolSizeVariable]: Tokenization.stringifyNumber(c.databasePoolSize),
     },
     secrets: { ...c.secrets, ...databaseSecrets },
     logging: ecs.LogDrivers.awsLogs({
@@ -206,16 +205,22 @@ export function createService(
     readonlyRootFilesystem: c.readonlyRootFilesystem,
     // A hard limit equal to the task's memory: the container is the task.
     memoryLimitMiB: s.memoryLimitMiB,
+    // The container never runs as root: below 1024, let its user bind the port (a namespaced sysctl Fargate accepts).
+    systemControls:
+      !Token.isUnresolved(c.port) && c.port < 1024
+        ? [{ namespace: 'net.ipv4.ip_unprivileged_port_start', value: String(c.port) }]
+        : undefined,
   });
-  if (c.readonlyRootFilesystem) {
-    // A writable, task-local /tmp on the task's ephemeral storage.
-    taskDefinition.addVolume({ name: 'tmp' });
-    container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+  // Each writable path is a task-local volume on the task's ephemeral storage.
+  for (const path of c.writablePaths) {
+    const name = path.slice(1).replace(/[^A-Za-z0-9]+/g, '-');
+    taskDefinition.addVolume({ name });
+    container.addMountPoints({ containerPath: path, sourceVolume: name, readOnly: false });
   }
   acks.acknowledge(taskDefinition, {
     rules: ['AwsSolutions-ECS2'],
     reason:
-      'Plain environment holds only PORT, NODE_ENV and non-secret user values; credential-like names are refused at synth time and the database settings are ECS secrets.',
+      'Plain environment holds only PORT, the pool size and non-secret user values; credential-like names warn at synth time and the database settings are ECS secrets.',
   });
   for (const policy of taskDefinition
     .obtainExecutionRole()

@@ -54,7 +54,9 @@ describe('ensureAppUser on a PostgreSQL with password authentication, run by a m
     expect(await canLogIn(db.endpoint, login)).toBe(true);
     expect(await canLogIn(db.endpoint, { username: user, password: 'wrong' })).toBe(false);
     // The clone exists without a password until a rotation gives it one.
-    expect(await canLogIn(db.endpoint, { username: cloneOf(user), password: '' })).toBe(false);
+    expect(
+      await canLogIn(db.endpoint, { username: cloneOf(user), password: randomBytes(24).toString('base64url') }),
+    ).toBe(false);
     const roles = await db.asSuperuser(
       'SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolcanlogin FROM pg_roles WHERE rolname = ANY($1) ORDER BY 1',
       [[user, cloneOf(user)]],
@@ -215,5 +217,16 @@ describe('scramVerifier', () => {
     expect(verifier).toBe(
       'SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=',
     );
+  });
+});
+
+describe('the rotation harness tells a refused login from a broken connection', () => {
+  test('a refused password is false; a server that is not there is an error, never "refused"', async () => {
+    const db = await createMasterDatabase(server);
+    expect(await canLogIn(db.endpoint, { username: db.master.username, password: 'not-the-password' })).toBe(false);
+    expect(await canLogIn(db.endpoint, db.master)).toBe(true);
+    await expect(
+      canLogIn({ ...db.endpoint, port: 1 }, { username: db.master.username, password: db.master.password }),
+    ).rejects.toThrow(/ECONNREFUSED/);
   });
 });

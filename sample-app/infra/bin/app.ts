@@ -19,6 +19,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 /* eslint-disable import/no-unresolved */
 import {
   Alarms,
+  ContainerHealthCheck,
   EnvironmentProfile,
   FargateWebServiceWithDatabase,
   Https,
@@ -70,6 +71,8 @@ for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
             ? Https.terminatedUpstream()
             : Https.none(),
     },
+    // The sample is a Node.js app: node in the image runs the container health check, and the app reads NODE_ENV.
+    container: { healthCheck: ContainerHealthCheck.nodeFetch(), environment: { NODE_ENV: 'production' } },
     // The image's `npm run migrate -- up`, without npm (the root filesystem is read-only).
     migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
     monitoring: alarmEmail ? { alarms: Alarms.toNewTopic({ email: alarmEmail }) } : undefined,

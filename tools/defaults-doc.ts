@@ -23,6 +23,7 @@ export function describeDefault(value: unknown): string {
     return value.includes(' ') ? value : `'${value}'`;
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `[${value.map(describeDefault).join(', ')}]`;
   if (value instanceof Duration) return value.toString();
   if (value instanceof ec2.InstanceType) return `db.${value}`;
   if (value === ecs.CpuArchitecture.X86_64) return 'CpuArchitecture.X86_64';
@@ -46,6 +47,22 @@ export function expectedPhrases(key: string): string[] {
     return [`${describeEntry(key, value.dev)} for dev`, `${describeEntry(key, value.prod)} for prod`];
   }
   return [describeEntry(key, value)];
+}
+
+/**
+ * Whether a `@default` text states `phrase` as a whole: a literal default is the phrase itself (prose may follow a
+ * space or a semicolon); in prose (`- ...`) the phrase stands between word boundaries. `3000` does not state `300`,
+ * nor `10 for dev` `100 for dev`.
+ */
+export function statesDefault(text: string | undefined, phrase: string): boolean {
+  if (text === undefined) return false;
+  if (!text.startsWith('-')) {
+    // A literal may name the module it comes from (`ecs.CpuArchitecture.X86_64`).
+    const literal = text.replace(/^[a-z][a-z0-9]*\.(?=[A-Z])/, '');
+    return literal === phrase || literal.startsWith(`${phrase} `) || literal.startsWith(`${phrase};`);
+  }
+  const escaped = phrase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w.'"])${escaped}($|[^\\w'"])`).test(text);
 }
 
 /** `@default` text of every member of every exported interface in src/, by `Interface.member`. */

@@ -78,7 +78,7 @@ export async function unknownActions(uses: ActionUse[]): Promise<ActionUse[]> {
     if (await actionExists(use.action)) continue;
     const [prefix, name] = use.action.split(':');
     const real = INTEG_TESTS_ALPHA_PREFIXES[prefix.toLowerCase()];
-    if (real && granted.has(`${use.where.split(' ')[0]} ${real}:${name}`.toLowerCase())) continue;
+    if (real && granted.has(`${use.where.split(' ')[0]} ${`${real}:${name}`.toLowerCase()}`)) continue;
     unknown.push(use);
   }
   return unknown;

@@ -241,3 +241,90 @@ describe('monitoring', () => {
     expect(maxConnections(512 * GIB)).toBe(5000);
   });
 });
+
+describe('what each alarm watches: namespace, metric, statistic, period and the resources in its dimensions', () => {
+  // The distinct resources a dimension's value refers to (the load balancer's name is cut from its listener's ARN).
+  const ids = (value: unknown) => [
+    ...new Set([...JSON.stringify(value).matchAll(/"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9]+)"/g)].map((m) => m[1])),
+  ];
+  const byName = () =>
+    Object.fromEntries(
+      Object.values<any>(defaultStack(EnvironmentProfile.PROD).template.findResources('AWS::CloudWatch::Alarm')).map(
+        (a) => [String(a.Properties.AlarmName).replace(/^.*-/, ''), a.Properties],
+      ),
+    );
+  const tg = { LoadBalancer: /^ApiLB/, TargetGroup: /^ApiTargetGroup/ };
+  const service = { ClusterName: /^ApiCluster/, ServiceName: /^ApiService/ };
+  const db = { DBInstanceIdentifier: /^ApiDatabase[0-9A-F]+$/ };
+  test.each([
+    ['Target5xx', 'AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', 'Sum', 300, 1, tg],
+    ['LoadBalancer5xx', 'AWS/ApplicationELB', 'HTTPCode_ELB_5XX_Count', 'Sum', 300, 1, { LoadBalancer: /^ApiLB/ }],
+    ['LatencyP99', 'AWS/ApplicationELB', 'TargetResponseTime', 'p99', 300, 3, tg],
+    ['UnhealthyHosts', 'AWS/ApplicationELB', 'UnHealthyHostCount', 'Maximum', 60, 5, tg],
+    ['ServiceCpu', 'AWS/ECS', 'CPUUtilization', 'Average', 300, 3, service],
+    ['ServiceMemory', 'AWS/ECS', 'MemoryUtilization', 'Average', 300, 3, service],
+    ['DatabaseCpu', 'AWS/RDS', 'CPUUtilization', 'Average', 300, 3, db],
+    ['DatabaseFreeStorage', 'AWS/RDS', 'FreeStorageSpace', 'Minimum', 300, 1, db],
+    ['DatabaseFreeableMemory', 'AWS/RDS', 'FreeableMemory', 'Minimum', 300, 3, db],
+    ['DatabaseConnections', 'AWS/RDS', 'DatabaseConnections', 'Maximum', 300, 2, db],
+    ['RolloutUnhealthyHosts', 'AWS/ApplicationELB', 'UnHealthyHostCount', 'Maximum', 60, 2, tg],
+    [
+      'CredentialRotationFailed',
+      'AWS/Lambda',
+      'Errors',
+      'Sum',
+      300,
+      1,
+      { FunctionName: /^ApiDatabaseAppUserRotation/ },
+    ],
+    [
+      'MasterCredentialRotationFailed',
+      'AWS/Lambda',
+      'Errors',
+      'Sum',
+      300,
+      1,
+      { FunctionName: /^ApiDatabaseRotationSingleUser/ },
+    ],
+    ['DeploymentFailed', 'AWS/Events', 'TriggeredRules', 'Sum', 300, 1, { RuleName: /^ApiDeploymentFailedRule/ }],
+  ] as const)('%s: %s %s (%s over %s s, %s periods)', (name, namespace, metric, statistic, period, periods, dims) => {
+    const alarm = byName()[name];
+    expect({
+      namespace: alarm.Namespace,
+      metric: alarm.MetricName,
+      statistic: alarm.Statistic ?? alarm.ExtendedStatistic,
+      period: alarm.Period,
+      periods: alarm.EvaluationPeriods,
+    }).toEqual({ namespace, metric, statistic, period, periods });
+    const dimensions = Object.fromEntries(alarm.Dimensions.map((d: any) => [d.Name, ids(d.Value)]));
+    expect(Object.keys(dimensions).sort()).toEqual(Object.keys(dims).sort());
+    for (const [dimension, pattern] of Object.entries(dims)) {
+      expect([dimension, dimensions[dimension]]).toEqual([dimension, [expect.stringMatching(pattern as RegExp)]]);
+    }
+  });
+
+  test('the math alarms read the metrics they name: running below desired, the redeploy, the rollout share', () => {
+    const alarms = byName();
+    const stats = (name: string) =>
+      alarms[name].Metrics.filter((m: any) => m.MetricStat).map((m: any) => [
+        m.Id,
+        m.MetricStat.Metric.Namespace,
+        m.MetricStat.Metric.MetricName,
+        m.MetricStat.Stat,
+        m.MetricStat.Period,
+        m.MetricStat.Metric.Dimensions.map((d: any) => d.Name).sort(),
+      ]);
+    expect(stats('RunningBelowDesired').sort()).toEqual([
+      ['desired', 'ECS/ContainerInsights', 'DesiredTaskCount', 'Average', 60, ['ClusterName', 'ServiceName']],
+      ['running', 'ECS/ContainerInsights', 'RunningTaskCount', 'Average', 60, ['ClusterName', 'ServiceName']],
+    ]);
+    expect(stats('RedeployAfterRotationFailed').sort()).toEqual([
+      ['errors', 'AWS/Lambda', 'Errors', 'Sum', 300, ['FunctionName']],
+      ['failed', 'AWS/Events', 'FailedInvocations', 'Sum', 300, ['RuleName']],
+    ]);
+    expect(stats('Rollout5xxShare').sort()).toEqual([
+      ['errors', 'AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count', 'Sum', 60, ['LoadBalancer', 'TargetGroup']],
+      ['requests', 'AWS/ApplicationELB', 'RequestCount', 'Sum', 60, ['LoadBalancer', 'TargetGroup']],
+    ]);
+  });
+});

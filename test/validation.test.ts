@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -488,20 +488,32 @@ describe('validation', () => {
     );
   });
 
-  test('values that are tokens are left for deploy time', () => {
+  test('values that are tokens are left for deploy time, and reach the properties they set', () => {
     const stack = newStack();
+    for (const name of ['Capacity', 'Port', 'Path', 'Name']) new CfnParameter(stack, name, { type: 'String' });
     const capacity = Token.asNumber({ Ref: 'Capacity' });
-    expect(() =>
-      synth(
-        {
-          scaling: { minCapacity: capacity, maxCapacity: capacity },
-          container: { port: Token.asNumber({ Ref: 'Port' }) },
-          loadBalancer: { healthCheck: { path: Token.asString({ Ref: 'Path' }) } },
-          database: { databaseName: Token.asString({ Ref: 'Name' }) },
-        },
-        stack,
-      ),
-    ).not.toThrow();
+    const { template } = synth(
+      {
+        scaling: { minCapacity: capacity, maxCapacity: capacity },
+        container: { port: Token.asNumber({ Ref: 'Port' }) },
+        loadBalancer: { healthCheck: { path: Token.asString({ Ref: 'Path' }) } },
+        database: { databaseName: Token.asString({ Ref: 'Name' }) },
+      },
+      stack,
+    );
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: { Ref: 'Capacity' },
+      MaxCapacity: { Ref: 'Capacity' },
+    });
+    const [container] = Object.values<any>(template.findResources('AWS::ECS::TaskDefinition'))[0].Properties
+      .ContainerDefinitions;
+    expect(container.PortMappings[0].ContainerPort).toEqual({ Ref: 'Port' });
+    expect(container.Environment).toContainEqual({ Name: 'PORT', Value: { Ref: 'Port' } });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: { Ref: 'Port' },
+      HealthCheckPath: { Ref: 'Path' },
+    });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { DBName: { Ref: 'Name' } });
   });
 
   test('a failed validation leaves nothing half-built in the stack', () => {

@@ -22,7 +22,7 @@ describe('defaults table', () => {
   test('every prop with a literal @default (not "- prose") has its value in the table', () => {
     const literal = [...docs.entries()].filter(([, text]) => text !== undefined && !text.startsWith('-'));
     // A member of a value type (not a prop) documents its own default where it is resolved.
-    const valueTypes = ['DatabaseVariableNames.'];
+    const valueTypes = ['DatabaseVariableNames.', 'LibpqVariablesOptions.'];
     const missing = literal
       .map(([key]) => key)
       .filter((key) => !(key in DEFAULTS) && !valueTypes.some((prefix) => key.startsWith(prefix)));

@@ -18,6 +18,16 @@ export interface DatabaseVariableNames {
   readonly poolSize?: string;
 }
 
+/** Options of `DatabaseVariables.libpq()`. */
+export interface LibpqVariablesOptions {
+  /**
+   * The variable that carries the pool size (libpq has none of its own).
+   *
+   * @default 'DB_POOL_MAX'
+   */
+  readonly poolSize?: string;
+}
+
 /** Secret fields of the app's database secret, by setting. */
 const SECRET_FIELDS = { host: 'host', port: 'port', name: 'dbname', user: 'username', password: 'password' } as const;
 
@@ -42,7 +52,7 @@ export class DatabaseVariables {
    * built on it or following it (psql, psycopg, node-postgres, pgx, Rails) read without code; the pool size as
    * `poolSize` (default `DB_POOL_MAX`).
    */
-  public static libpq(options: { readonly poolSize?: string } = {}): DatabaseVariables {
+  public static libpq(options: LibpqVariablesOptions = {}): DatabaseVariables {
     return new DatabaseVariables('DatabaseVariables.libpq()', {
       host: 'PGHOST',
       port: 'PGPORT',

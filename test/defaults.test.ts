@@ -15,8 +15,9 @@ describe('defaults table', () => {
   });
 
   test.each(propKeys)('the @default of %s states the table value per profile', (key) => {
-    for (const phrase of expectedPhrases(key))
+    for (const phrase of expectedPhrases(key)) {
       expect([docs.get(key), statesDefault(docs.get(key), phrase)]).toEqual([docs.get(key), true]);
+    }
   });
 
   test('every prop with a literal @default (not "- prose") has its value in the table', () => {

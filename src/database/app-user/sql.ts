@@ -1,4 +1,5 @@
 // Bundled into the SQL function's asset by esbuild; the library itself never loads this module.
+import * as net from 'net';
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { Client, ClientConfig } from 'pg';
 import { AppUserReport, CurrentLogin, ensureAppUser } from './statements';
@@ -28,6 +29,8 @@ export type SqlResult = AppUserReport & { readonly createRoleRefused: boolean };
 export interface SqlOptions {
   /** TLS, verified against the CA bundle the runtime trusts (the Lambda runtime's includes the RDS CAs). */
   readonly ssl: boolean;
+  /** A CA to verify the server against instead of the runtime's bundle (tests: the test server's own CA). */
+  readonly ca?: string;
   readonly connectTimeoutMs?: number;
 }
 
@@ -38,7 +41,13 @@ function config(request: SqlRequest, login: CurrentLogin, options: SqlOptions): 
     database: request.databaseName,
     user: login.username,
     password: login.password,
-    ssl: options.ssl ? { rejectUnauthorized: true, servername: request.host } : false,
+    ssl: options.ssl
+      ? {
+          rejectUnauthorized: true,
+          ...(net.isIP(request.host) ? {} : { servername: request.host }),
+          ...(options.ca ? { ca: options.ca } : {}),
+        }
+      : false,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10000,
     statement_timeout: 30000,
   };

@@ -145,9 +145,9 @@ async function handOver(client: SqlClient, from: string[], to: string): Promise<
   const { rows } = await client.query(OWNED_OBJECTS, [from]);
   const owned = rows as OwnedObject[];
   if (owned.length === 0) return 0;
-  // Changing an owner needs the privileges of the new owner.
-  const member = await client.query('SELECT pg_has_role(current_user, $1, $2) AS m', [to, 'MEMBER']);
-  if (!member.rows[0].m) await client.query(`GRANT ${quoteIdent(to)} TO CURRENT_USER`);
+  // Changing an owner needs the right to SET ROLE to the new owner. Since PostgreSQL 16 the role that creates another
+  // is a member of it with ADMIN OPTION only (no SET), so membership alone does not tell.
+  if (!(await canSetRole(client, to))) await client.query(`GRANT ${quoteIdent(to)} TO CURRENT_USER`);
   await client.query(`SET LOCAL lock_timeout = '${HANDOVER_LOCK_TIMEOUT_SECONDS}s'`);
   let handed = 0;
   for (const o of owned) {
@@ -172,6 +172,16 @@ async function handOver(client: SqlClient, from: string[], to: string): Promise<
     );
   }
   return handed;
+}
+
+/** Whether the connected user may SET ROLE to `role` (PostgreSQL 16 and later tell SET apart from membership). */
+async function canSetRole(client: SqlClient, role: string): Promise<boolean> {
+  const { rows } = await client.query(
+    `SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+                 THEN pg_has_role(current_user, $1, 'SET') ELSE pg_has_role(current_user, $1, 'MEMBER') END AS can`,
+    [role],
+  );
+  return rows[0].can;
 }
 
 /**

@@ -3,8 +3,8 @@ import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CredentialRotation, EnvironmentProfile, FargateWebServiceWithDatabase, RolloutStrategy } from '../src';
-import { fixtureImage } from '../tools/stacks';
 import { newStack } from './helpers';
+import { fixtureImage } from '../tools/stacks';
 
 /**
  * What the committed integration snapshots (integ/*.snapshot, written offline by `npx projen integ:update`) grant,

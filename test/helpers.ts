@@ -50,6 +50,12 @@ export function isolatedVpcWithEndpoints(stack: Stack): ec2.Vpc {
     natGateways: 0,
     subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
   });
+  addTaskEndpoints(vpc);
+  return vpc;
+}
+
+/** The endpoints Fargate tasks need without a route to the internet: ECR, CloudWatch Logs, Secrets Manager, S3. */
+export function addTaskEndpoints(vpc: ec2.Vpc): void {
   for (const [id, service] of Object.entries({
     EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
     EcrDkr: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
@@ -59,5 +65,4 @@ export function isolatedVpcWithEndpoints(stack: Stack): ec2.Vpc {
     vpc.addInterfaceEndpoint(id, { service });
   }
   vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
-  return vpc;
 }

@@ -1,7 +1,7 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { EnvironmentProfile, FargateWebServiceWithDatabase } from '../src';
-import { defaultStack, isolatedVpcWithEndpoints, newStack, onlyResource, synth } from './helpers';
+import { addTaskEndpoints, defaultStack, isolatedVpcWithEndpoints, newStack, onlyResource, synth } from './helpers';
 import { fixtureImage } from '../tools/stacks';
 
 describe('network', () => {
@@ -146,15 +146,7 @@ describe('the egress check of a given VPC runs on the finished app', () => {
       network: { vpc },
       loadBalancer: { internetFacing: false },
     });
-    for (const [id, service] of Object.entries({
-      EcrApi: ec2.InterfaceVpcEndpointAwsService.ECR,
-      EcrDkr: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
-      Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-      Secrets: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-    })) {
-      vpc.addInterfaceEndpoint(id, { service });
-    }
-    vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    addTaskEndpoints(vpc);
     expect(() => Template.fromStack(stack)).not.toThrow();
     expect(api.vpc).toBe(vpc);
   });

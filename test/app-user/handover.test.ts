@@ -102,12 +102,18 @@ async function ownedBy(db: MasterDatabase, role: string): Promise<string[]> {
   return rows.map((r) => r.what);
 }
 
+/** A database in which the master built MASTER_SCHEMA. */
+async function databaseWithMasterSchema(): Promise<MasterDatabase> {
+  const db = await createMasterDatabase(server);
+  const admin = await db.connect(db.master);
+  await admin.query(MASTER_SCHEMA);
+  await admin.end();
+  return db;
+}
+
 describe('the master built the schema before the app had its own user (the upgrade path)', () => {
   test('fails on the defect: without a handover, the app user cannot alter a single kind of object', async () => {
-    const db = await createMasterDatabase(server);
-    const admin = await db.connect(db.master);
-    await admin.query(MASTER_SCHEMA);
-    await admin.end();
+    const db = await databaseWithMasterSchema();
     const user = newUser();
     const login = newLogin(user);
     // The app user, as the bootstrap makes it, but the master keeps everything (what the old bootstrap left).
@@ -118,10 +124,7 @@ describe('the master built the schema before the app had its own user (the upgra
   });
 
   test('after the bootstrap, every migration statement works and the master owns nothing in the database', async () => {
-    const db = await createMasterDatabase(server);
-    const admin = await db.connect(db.master);
-    await admin.query(MASTER_SCHEMA);
-    await admin.end();
+    const db = await databaseWithMasterSchema();
     const user = newUser();
     const login = newLogin(user);
     const report = await run(db, user, login);
@@ -185,10 +188,7 @@ describe('the master built the schema before the app had its own user (the upgra
 
 describe('database.appUsername renamed on a live stack', () => {
   test('everything the previous user owns goes to the new one; the previous login keeps working until its tasks are gone', async () => {
-    const db = await createMasterDatabase(server);
-    const admin = await db.connect(db.master);
-    await admin.query(MASTER_SCHEMA);
-    await admin.end();
+    const db = await databaseWithMasterSchema();
     const before = newUser();
     const beforeLogin = newLogin(before);
     await run(db, before, beforeLogin);

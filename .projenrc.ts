@@ -100,6 +100,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     bundlingOptions: { externals: ['@aws-sdk/*', 'pg-native'] },
   },
 
+  // ts-jest transpiles each test file on its own instead of type-checking the whole program in every worker (most of
+  // the library suites' CPU); the types of src are checked by jsii, and of tests, tools and scripts by the
+  // test:types step of the test command (one tsc run).
+  tsJestOptions: { transformOptions: { isolatedModules: true } },
   jestOptions: {
     // Never rewrite a changed snapshot silently: a changed snapshot is a failed test.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,

@@ -39,7 +39,10 @@ elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 
 # cfn-guard as a consumer runs it: the package's runner, the Control Tower rules from the consumer's own
 # @cdklabs/cdk-validator-cfnguard, the construct's acknowledgements honoured. consumer-check.js reads the results.
+# The latest consumer skips it (CONSUMER_GUARD=skip): the same runner and rules over templates that differ only by
+# aws-cdk-lib version, at about 12 s of cfn-guard each.
 for stack in UsersApi-dev UsersApi-prod; do
+  [ "${CONSUMER_GUARD:-run}" = "skip" ] && continue
   set +e
   (cd "$work" && npx --no-install fwsd-guard-check "cdk.out/$stack.template.json") > "$work/cdk.out/$stack.guard.txt" 2>&1
   echo $? > "$work/cdk.out/$stack.guard.status"

@@ -3,13 +3,13 @@
 # both cores, but wait on cfn-guard and PostgreSQL a good part of the time), and beside them, one after the other,
 # the checks that are mostly single-threaded or waiting on npm: eslint, the integ snapshots, the package, the two
 # consumer checks and the sample app. Each keeps its own report in test-reports/; jest's output is printed at the end.
-# Fails if any of them fails.
+# Fails if any of them fails. Coverage is not collected here (npx projen test -- --coverage, or npx jest, collects it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 mkdir -p test-reports
 jest_log="test-reports/jest.log"
-npx jest --json --outputFile=test-reports/jest-results.json --ci "$@" > "$jest_log" 2>&1 &
+npx jest --json --outputFile=test-reports/jest-results.json --ci --coverage=false "$@" > "$jest_log" 2>&1 &
 jest_pid=$!
 
 status=0
@@ -17,6 +17,8 @@ step() {
   echo "::: $*"
   "$@" || { echo "::: FAILED: $*" >&2; status=1; }
 }
+# ts-jest only transpiles: the types of the tests and everything they import are checked here, once.
+step npx tsc --noEmit -p test/tsconfig.json
 step npx projen eslint
 step npx projen integ:verify
 step npx projen package:js

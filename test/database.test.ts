@@ -184,7 +184,7 @@ describe('database', () => {
           instanceType: ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.XLARGE),
           multiAz: false,
           databaseName: 'orders',
-          username: 'orders_owner',
+          masterUsername: 'orders_owner',
           allocatedStorageGiB: 50,
           maxAllocatedStorageGiB: 60,
           backupRetention: Duration.days(35),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'crypto';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetSecretValueCommand,
   ResourceNotFoundException,
@@ -14,6 +14,9 @@ import { redeploy } from '../../src/database/app-user/redeploy';
 import { createRoleIsRefused, runSql, SqlRequest } from '../../src/database/app-user/sql';
 import { canLogIn, Endpoint } from '../../tools/rotation-simulation';
 import { createMasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
+
+/** A Lambda Invoke payload as the mocked client returns it (the SDK types it as its blob adapter). */
+const payload = (text: string) => Buffer.from(text) as unknown as InvokeCommandOutput['Payload'];
 
 const smMock = mockClient(SecretsManagerClient);
 const lambdaMock = mockClient(LambdaClient);
@@ -79,7 +82,7 @@ describe('bootstrap onEvent', () => {
     '%s hands the current app login and the master login to the SQL function and returns its report',
     async (type) => {
       secrets();
-      lambdaMock.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify(report)) });
+      lambdaMock.on(InvokeCommand).resolves({ Payload: payload(JSON.stringify(report)) });
       const result = await onEvent(clients, { RequestType: type, ResourceProperties: properties });
       expect(result.PhysicalResourceId).toBe('app_user@app');
       expect(result.Data).toMatchObject({ superuser: 'false', createRole: 'false', passwordSet: 'true' });
@@ -97,7 +100,7 @@ describe('bootstrap onEvent', () => {
 
   test('during a master rotation it offers the pending master password after the current one', async () => {
     secrets({ ...masterSecret, password: 'master-pw-next' });
-    lambdaMock.on(InvokeCommand).resolves({ Payload: Buffer.from(JSON.stringify(report)) });
+    lambdaMock.on(InvokeCommand).resolves({ Payload: payload(JSON.stringify(report)) });
     await onEvent(clients, { RequestType: 'Update', ResourceProperties: properties });
     expect(payloadOf(0).masterLogins.map((l: { password: string }) => l.password)).toEqual([
       'master-pw',
@@ -109,7 +112,7 @@ describe('bootstrap onEvent', () => {
     secrets();
     lambdaMock.on(InvokeCommand).resolves({
       FunctionError: 'Unhandled',
-      Payload: Buffer.from(JSON.stringify({ errorMessage: 'the app user must not have superuser' })),
+      Payload: payload(JSON.stringify({ errorMessage: 'the app user must not have superuser' })),
     });
     await expect(onEvent(clients, { RequestType: 'Create', ResourceProperties: properties })).rejects.toThrow(
       'app user bootstrap failed: the app user must not have superuser',
@@ -213,8 +216,8 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
       .rejects(new ResourceNotFoundException({ message: 'no pending version', $metadata: {} }));
     // The Lambda API, played by the SQL function's own code against the local PostgreSQL.
     lambdaMock.on(InvokeCommand).callsFake(async (input) => {
-      const payload = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8')) as SqlRequest;
-      return { Payload: Buffer.from(JSON.stringify(await runSql(payload, { ssl: true, ca: server.ca }))) };
+      const sqlRequest = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8')) as SqlRequest;
+      return { Payload: payload(JSON.stringify(await runSql(sqlRequest, { ssl: true, ca: server.ca }))) };
     });
     const result = await onEvent(clients, {
       RequestType: 'Create',

@@ -152,7 +152,7 @@ describe('a stack update that rewrites the production rule after ECS swapped the
     });
     // Production traffic goes where the tasks are.
     expect(written).toEqual([0, 100]);
-    const served = (['tg-blue', 'tg-green'] as const).filter((tg, i) => written[i] > 0);
+    const served = (['tg-blue', 'tg-green'] as const).filter((_tg, i) => written[i] > 0);
     expect(served.map((tg) => world.healthy.get(tg))).toEqual([2]);
   });
 

@@ -129,6 +129,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       snapshotSerializers: ['<rootDir>/test/asset-hash-serializer.js'],
       // Jest's default leaves a core idle (cores - 1); the policy packs test alone takes 20 s.
       maxWorkers: '100%',
+      // The suites share two cores with the rest of the test command: a synthesis can take seconds.
+      testTimeout: 60000,
     },
   },
 

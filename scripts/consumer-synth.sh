@@ -34,7 +34,7 @@ started=$(date +%s%N)
 (cd "$work" && env -u AWS_PROFILE AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= \
   SAMPLE_APP_DIR="$root/sample-app" CDK_OUTDIR="$work/cdk.out" \
   CDK_CONTEXT_JSON='{"profile":"all","nag":"true"}' \
-  npx ts-node --prefer-ts-exts bin/app.ts)
+  TS_NODE_TRANSPILE_ONLY="${CONSUMER_TRANSPILE_ONLY:-false}" npx ts-node --prefer-ts-exts bin/app.ts)
 elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 
 # cfn-guard as a consumer runs it: the package's runner, the Control Tower rules from the consumer's own

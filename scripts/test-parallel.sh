@@ -15,19 +15,34 @@ jest_pid=$!
 status=0
 step() {
   echo "::: $*"
-  "$@" || { echo "::: FAILED: $*" >&2; status=1; }
+  "$@" || { echo "::: FAILED: $*" >&2; return 1; }
 }
-# ts-jest only transpiles: the types of the tests and everything they import are checked here, once.
-step npx tsc --noEmit -p test/tsconfig.json
-step npx projen eslint
-step npx projen integ:verify
-step npx projen package:js
-step node scripts/check-package.js test-reports/package.json
-step bash scripts/consumers.sh
-step bash scripts/ensure-postgres.sh
-echo "::: sample-app: npm test"
-(cd sample-app && npm test) || { echo "::: FAILED: sample-app npm test" >&2; status=1; }
+# Two chains beside jest: the checks of the sources, and the package with what consumes it. Each chain's output goes
+# to its own log, printed when it ends.
+checks() {
+  # ts-jest only transpiles: the types of the tests and everything they import are checked here, once.
+  step npx tsc --noEmit -p test/tsconfig.json &&
+    step npx projen eslint &&
+    step npx projen integ:verify
+}
+consumers() {
+  step npx projen package:js &&
+    step node scripts/check-package.js test-reports/package.json &&
+    step bash scripts/consumers.sh &&
+    step bash scripts/ensure-postgres.sh &&
+    (cd sample-app && step npm test)
+}
+checks > test-reports/checks.log 2>&1 &
+checks_pid=$!
+consumers > test-reports/consumers.log 2>&1 &
+consumers_pid=$!
 
+wait "$checks_pid" || status=1
+echo "::: sources: tsc, eslint, integ snapshots"
+cat test-reports/checks.log
+wait "$consumers_pid" || status=1
+echo "::: package, consumer checks, sample app"
+cat test-reports/consumers.log
 wait "$jest_pid" || { echo "::: FAILED: jest" >&2; status=1; }
 echo "::: jest (library suites)"
 cat "$jest_log"

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { EnvironmentProfile, FargateWebServiceWithDatabase, RolloutStrategy } from '../src';
-import { newStack } from './helpers';
+import { newStack, referencedIds } from './helpers';
 import { fixtureImage, withProdHttps } from '../tools/stacks';
 
 /**
@@ -28,12 +28,6 @@ function build(profile = EnvironmentProfile.PROD, extra: object = {}): Built {
 
 const resourcesOf = (template: any, type: string) =>
   Object.entries<any>(template.Resources).filter(([, r]) => r.Type === type);
-
-/** Logical ids a JSON value refers to (Ref or Fn::GetAtt). */
-function referencedIds(value: unknown): string[] {
-  const text = JSON.stringify(value ?? null);
-  return [...text.matchAll(/"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9]+)"/g)].map((m) => m[1]);
-}
 
 /**
  * Roles (by logical id) whose IAM policies let them read `secretIds`: a secretsmanager read action on a resource that

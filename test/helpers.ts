@@ -1,3 +1,4 @@
+import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -66,3 +67,12 @@ export function addTaskEndpoints(vpc: ec2.Vpc): void {
   }
   vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
 }
+
+/** The distinct logical ids a template value refers to (by Ref or Fn::GetAtt), in the order they appear. */
+export function referencedIds(value: unknown): string[] {
+  const text = JSON.stringify(value ?? null);
+  return [...new Set([...text.matchAll(/"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9]+)"/g)].map((m) => m[1]))];
+}
+
+/** A Lambda Invoke payload as a mocked client returns it (the SDK types it as its blob adapter). */
+export const invokePayload = (text: string) => Buffer.from(text) as unknown as InvokeCommandOutput['Payload'];

@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Alarms, EnvironmentProfile, FargateWebServiceWithDatabase, ServiceImage } from '../src';
-import { defaultStack, FIXTURE_APP, newStack, synth } from './helpers';
+import { defaultStack, FIXTURE_APP, newStack, referencedIds, synth } from './helpers';
 import { instanceMemoryBytes, maxConnections } from '../src/database/capacity';
 
 const GIB = 1024 ** 3;
@@ -243,10 +243,6 @@ describe('monitoring', () => {
 });
 
 describe('what each alarm watches: namespace, metric, statistic, period and the resources in its dimensions', () => {
-  // The distinct resources a dimension's value refers to (the load balancer's name is cut from its listener's ARN).
-  const ids = (value: unknown) => [
-    ...new Set([...JSON.stringify(value).matchAll(/"(?:Ref|Fn::GetAtt)":\[?"([A-Za-z0-9]+)"/g)].map((m) => m[1])),
-  ];
   const byName = () =>
     Object.fromEntries(
       Object.values<any>(defaultStack(EnvironmentProfile.PROD).template.findResources('AWS::CloudWatch::Alarm')).map(
@@ -296,7 +292,7 @@ describe('what each alarm watches: namespace, metric, statistic, period and the 
       period: alarm.Period,
       periods: alarm.EvaluationPeriods,
     }).toEqual({ namespace, metric, statistic, period, periods });
-    const dimensions = Object.fromEntries(alarm.Dimensions.map((d: any) => [d.Name, ids(d.Value)]));
+    const dimensions = Object.fromEntries(alarm.Dimensions.map((d: any) => [d.Name, referencedIds(d.Value)]));
     expect(Object.keys(dimensions).sort()).toEqual(Object.keys(dims).sort());
     for (const [dimension, pattern] of Object.entries(dims)) {
       expect([dimension, dimensions[dimension]]).toEqual([dimension, [expect.stringMatching(pattern as RegExp)]]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'crypto';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { InvokeCommand, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetSecretValueCommand,
   ResourceNotFoundException,
@@ -14,9 +14,7 @@ import { redeploy } from '../../src/database/app-user/redeploy';
 import { createRoleIsRefused, runSql, SqlRequest } from '../../src/database/app-user/sql';
 import { canLogIn, Endpoint } from '../../tools/rotation-simulation';
 import { createMasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
-
-/** A Lambda Invoke payload as the mocked client returns it (the SDK types it as its blob adapter). */
-const payload = (text: string) => Buffer.from(text) as unknown as InvokeCommandOutput['Payload'];
+import { invokePayload } from '../helpers';
 
 const smMock = mockClient(SecretsManagerClient);
 const lambdaMock = mockClient(LambdaClient);
@@ -82,7 +80,7 @@ describe('bootstrap onEvent', () => {
     '%s hands the current app login and the master login to the SQL function and returns its report',
     async (type) => {
       secrets();
-      lambdaMock.on(InvokeCommand).resolves({ Payload: payload(JSON.stringify(report)) });
+      lambdaMock.on(InvokeCommand).resolves({ Payload: invokePayload(JSON.stringify(report)) });
       const result = await onEvent(clients, { RequestType: type, ResourceProperties: properties });
       expect(result.PhysicalResourceId).toBe('app_user@app');
       expect(result.Data).toMatchObject({ superuser: 'false', createRole: 'false', passwordSet: 'true' });
@@ -100,7 +98,7 @@ describe('bootstrap onEvent', () => {
 
   test('during a master rotation it offers the pending master password after the current one', async () => {
     secrets({ ...masterSecret, password: 'master-pw-next' });
-    lambdaMock.on(InvokeCommand).resolves({ Payload: payload(JSON.stringify(report)) });
+    lambdaMock.on(InvokeCommand).resolves({ Payload: invokePayload(JSON.stringify(report)) });
     await onEvent(clients, { RequestType: 'Update', ResourceProperties: properties });
     expect(payloadOf(0).masterLogins.map((l: { password: string }) => l.password)).toEqual([
       'master-pw',
@@ -112,7 +110,7 @@ describe('bootstrap onEvent', () => {
     secrets();
     lambdaMock.on(InvokeCommand).resolves({
       FunctionError: 'Unhandled',
-      Payload: payload(JSON.stringify({ errorMessage: 'the app user must not have superuser' })),
+      Payload: invokePayload(JSON.stringify({ errorMessage: 'the app user must not have superuser' })),
     });
     await expect(onEvent(clients, { RequestType: 'Create', ResourceProperties: properties })).rejects.toThrow(
       'app user bootstrap failed: the app user must not have superuser',
@@ -217,7 +215,7 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
     // The Lambda API, played by the SQL function's own code against the local PostgreSQL.
     lambdaMock.on(InvokeCommand).callsFake(async (input) => {
       const sqlRequest = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8')) as SqlRequest;
-      return { Payload: payload(JSON.stringify(await runSql(sqlRequest, { ssl: true, ca: server.ca }))) };
+      return { Payload: invokePayload(JSON.stringify(await runSql(sqlRequest, { ssl: true, ca: server.ca }))) };
     });
     const result = await onEvent(clients, {
       RequestType: 'Create',

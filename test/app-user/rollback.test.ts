@@ -1,5 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { InvokeCommand, InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetSecretValueCommand,
   ResourceNotFoundException,
@@ -7,9 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { BootstrapEvent, BootstrapProperties, onEvent } from '../../src/database/app-user/bootstrap';
-
-/** A Lambda Invoke payload as the mocked client returns it (the SDK types it as its blob adapter). */
-const payload = (text: string) => Buffer.from(text) as unknown as InvokeCommandOutput['Payload'];
+import { invokePayload } from '../helpers';
 
 /**
  * Documented behaviour relied on: when a stack update fails, CloudFormation rolls every updated resource back by
@@ -70,7 +68,7 @@ const stackIs = (status: string) =>
 const sqlFails = (message: string) =>
   lambdaMock
     .on(InvokeCommand)
-    .resolves({ FunctionError: 'Unhandled', Payload: payload(JSON.stringify({ errorMessage: message })) });
+    .resolves({ FunctionError: 'Unhandled', Payload: invokePayload(JSON.stringify({ errorMessage: message })) });
 
 beforeEach(() => {
   smMock.reset();
@@ -170,7 +168,7 @@ test('an Update whose stack status cannot be read fails with both reasons', asyn
 
 test('a rollback that succeeds runs the bootstrap as usual (a renamed user is handed back)', async () => {
   secretsReturn(JSON.stringify(appSecret), JSON.stringify(masterSecret));
-  lambdaMock.on(InvokeCommand).resolves({ Payload: payload(JSON.stringify({ objectsHandedOver: 3 })) });
+  lambdaMock.on(InvokeCommand).resolves({ Payload: invokePayload(JSON.stringify({ objectsHandedOver: 3 })) });
   stackIs('UPDATE_ROLLBACK_IN_PROGRESS');
   const result = await onEvent(clients, updateTo(OLD, NEW), noWait);
   expect(result.Data).toEqual({ objectsHandedOver: '3' });
@@ -203,10 +201,10 @@ test('a master password rotated between reading it and logging in: the bootstrap
     .rejects(new ResourceNotFoundException({ message: 'no pending version', $metadata: {} }));
   lambdaMock.on(InvokeCommand).callsFake((input) => {
     const request = JSON.parse(Buffer.from(input.Payload).toString('utf8'));
-    if (request.masterLogins[0].password === 'new-pw') return { Payload: payload('{"passwordSet":false}') };
+    if (request.masterLogins[0].password === 'new-pw') return { Payload: invokePayload('{"passwordSet":false}') };
     return {
       FunctionError: 'Unhandled',
-      Payload: payload(
+      Payload: invokePayload(
         JSON.stringify({ errorMessage: 'cannot log in as the master user: password authentication failed' }),
       ),
     };
@@ -232,7 +230,7 @@ test('a master login that keeps failing is retried a bounded number of times, th
 
 test('a renamed app user (database.appUsername changed) is handed to the SQL function as the previous user', async () => {
   secretsReturn(JSON.stringify(appSecret), JSON.stringify(masterSecret));
-  lambdaMock.on(InvokeCommand).resolves({ Payload: payload('{"objectsHandedOver":4}') });
+  lambdaMock.on(InvokeCommand).resolves({ Payload: invokePayload('{"objectsHandedOver":4}') });
   await onEvent(
     clients,
     { ...updateTo(NEW, OLD), OldResourceProperties: { ...properties(OLD), Username: 'legacy_user' } },
@@ -247,7 +245,7 @@ test('a renamed app user (database.appUsername changed) is handed to the SQL fun
 
 test('an update that keeps the user name hands over no previous user', async () => {
   secretsReturn(JSON.stringify(appSecret), JSON.stringify(masterSecret));
-  lambdaMock.on(InvokeCommand).resolves({ Payload: payload('{}') });
+  lambdaMock.on(InvokeCommand).resolves({ Payload: invokePayload('{}') });
   await onEvent(clients, updateTo(NEW, OLD), noWait);
   const request = JSON.parse(
     Buffer.from(lambdaMock.commandCalls(InvokeCommand)[0].args[0].input.Payload as Uint8Array).toString('utf8'),

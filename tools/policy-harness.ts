@@ -14,7 +14,7 @@ import {
 } from 'cdk-nag';
 // The shipped runner is plain JavaScript (a package bin); its split is the one this harness reports.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { splitFindings } = require('../bin/fwsd-guard-check');
+const { splitFindings, controlTowerRuleFiles } = require('../bin/fwsd-guard-check');
 
 /** The library's own guard rules, shipped in the npm package. */
 export const POLICY_DIR = path.join(__dirname, '..', 'policy');
@@ -66,16 +66,12 @@ class CountingLogger implements INagLogger {
   }
 }
 
+const VALIDATOR_DIR = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
+
 const GUARD_BINARY = (() => {
   const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
   const os = process.platform === 'darwin' ? 'macos' : 'ubuntu';
-  return path.join(
-    path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')),
-    'bin',
-    os,
-    arch,
-    'cfn-guard',
-  );
+  return path.join(VALIDATOR_DIR, 'bin', os, arch, 'cfn-guard');
 })();
 
 /** Rule files already parsed in this process (a file that parses once parses every time). */
@@ -109,12 +105,23 @@ export function runGuardRules(rulePaths: string[], templatePaths: string[], cont
       throw new Error(`guard rule file does not parse: ${file}: ${detail}`);
     }
   }
-  const validator = new CfnGuardValidator({
-    controlTowerRulesEnabled: controlTower,
-    rules: ruleFiles,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return validator.validate({ templatePaths });
+  if (!controlTower) {
+    const validator = new CfnGuardValidator({
+      controlTowerRulesEnabled: false,
+      rules: ruleFiles,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return validator.validate({ templatePaths });
+  }
+  // The Control Tower rules that can apply to each template (the shipped runner's choice), one template at a time.
+  const reports = templatePaths.map((templatePath) =>
+    new CfnGuardValidator({
+      controlTowerRulesEnabled: false,
+      rules: [...ruleFiles, ...controlTowerRuleFiles(VALIDATOR_DIR, JSON.parse(fs.readFileSync(templatePath, 'utf8')))],
+      maxBuffer: 64 * 1024 * 1024,
+    }).validate({ templatePaths: [templatePath] }),
+  );
+  return { success: reports.every((r) => r.success), violations: reports.flatMap((r) => r.violations) };
 }
 
 function guardResult(

@@ -18,6 +18,25 @@ function synthesize(name: ScenarioName, tamper?: (s: ReturnType<typeof scenario>
   return outdir;
 }
 
+const VALIDATOR_DIR = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
+const GUARD = path.join(VALIDATOR_DIR, 'bin', 'ubuntu', process.arch === 'arm64' ? 'aarch64' : 'x86_64', 'cfn-guard');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { controlTowerRuleFiles } = require('../../bin/fwsd-guard-check');
+
+/** cfn-guard's own structured result for rule files over one template: the rules that passed, failed and skipped. */
+function guardStatuses(rules: string[], template: object) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'guard-status-')), 'template.json');
+  fs.writeFileSync(file, JSON.stringify(template));
+  const args = ['validate', ...rules.flatMap((r) => ['--rules', r]), '--data', file, '--output-format', 'json'];
+  const out = spawnSync(GUARD, [...args, '--show-summary', 'none', '--structured'], { encoding: 'utf8' });
+  const [result] = JSON.parse(out.stdout) as Array<{
+    compliant: string[];
+    not_compliant: unknown[];
+    not_applicable: string[];
+  }>;
+  return result;
+}
+
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 
 describe('fwsd-guard-check: cfn-guard with the Control Tower rules and the library rules, honouring acknowledgements', () => {
@@ -54,6 +73,35 @@ describe('fwsd-guard-check: cfn-guard with the Control Tower rules and the libra
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/\n {2}FAIL alb_http_to_https_redirection_check on ApiLBHttpListener[0-9A-F]{8}\n/);
     expect(result.stdout.match(/FAIL/g)).toHaveLength(1);
+  });
+
+  test('the Control Tower rule files left out for a template only skip on resources of its types; the kept ones judge them', () => {
+    const template = JSON.parse(fs.readFileSync(path.join(synthesize('dev'), 'Policy-dev.template.json'), 'utf8'));
+    const typeless = controlTowerRuleFiles(VALIDATOR_DIR, { Resources: { X: { Type: 'AWS::None::None' } } }).length;
+    const kept: string[] = controlTowerRuleFiles(VALIDATOR_DIR, template);
+    const walk = (dir: string): string[] =>
+      fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+        .filter((f) => f.endsWith('.guard'));
+    const every = walk(path.join(VALIDATOR_DIR, 'rules', 'control-tower', 'cfn-guard'));
+    const dropped = every.filter((f) => !kept.includes(f));
+    // Files naming no resource type would be kept for every template: there are none today.
+    expect(typeless).toBe(0);
+    expect(kept.length).toBeGreaterThan(50);
+    expect(dropped.length).toBeGreaterThan(50);
+    expect(kept.some((f) => f.endsWith('ct-rds-pr-1.guard'))).toBe(true);
+    expect(dropped.some((f) => f.endsWith('ct-redshift-pr-1.guard'))).toBe(true);
+    // One real resource of each type the template holds, properties and all.
+    const sample: Record<string, unknown> = {};
+    for (const [id, r] of Object.entries<{ Type: string }>(template.Resources)) {
+      if (!Object.values(sample).some((s) => (s as { Type: string }).Type === r.Type)) sample[id] = r;
+    }
+    const left = guardStatuses(dropped, { Resources: sample });
+    expect([left.compliant, left.not_compliant]).toEqual([[], []]);
+    expect(left.not_applicable.length).toBeGreaterThanOrEqual(dropped.length);
+    const judged = guardStatuses(kept, { Resources: sample });
+    expect(judged.compliant.length + judged.not_compliant.length).toBeGreaterThan(10);
   });
 
   test('usage errors exit 2 and say what is missing', () => {

@@ -29,7 +29,6 @@ consumers() {
   step npx projen package:js &&
     step node scripts/check-package.js test-reports/package.json &&
     step bash scripts/consumers.sh &&
-    step bash scripts/ensure-postgres.sh &&
     (cd sample-app && step npm test)
 }
 checks > test-reports/checks.log 2>&1 &

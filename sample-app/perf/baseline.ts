@@ -1,7 +1,9 @@
 /**
  * The benchmark's baseline: the same two endpoints on node:http and pg alone, with the same queries the app sends
- * (no framework, no ORM, no logging, minimal validation). Reads DB_* and PORT like the app.
+ * (no framework, no ORM, no logging, minimal validation). Reads DB_* and PORT like the app, and verifies the server
+ * over TLS the same way (DB_SSL=require, DB_CA_FILE).
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Pool } from 'pg';
 
@@ -11,6 +13,13 @@ const pool = new Pool({
   database: process.env.DB_NAME,
   user: process.env.DB_USER,
   password: process.env.DB_PASSWORD,
+  ssl:
+    process.env.DB_SSL === 'require'
+      ? {
+          rejectUnauthorized: true,
+          ...(process.env.DB_CA_FILE ? { ca: readFileSync(process.env.DB_CA_FILE, 'utf8') } : {}),
+        }
+      : false,
   max: 10,
 });
 const COLUMNS = 'id, email, name, created_at AS "createdAt", updated_at AS "updatedAt"';

@@ -11,6 +11,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoadTest } from './loadtest';
+import globalSetup from '../test/global-setup';
+import globalTeardown from '../test/global-teardown';
 import { createMigratedDatabase, envFor } from '../test/support';
 
 const { values } = parseArgs({
@@ -62,6 +64,17 @@ async function start(name: string, command: string[], env: NodeJS.ProcessEnv, lo
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
+  // The tests' private PostgreSQL 17, TLS required (unless TEST_PG_URL names another server): both servers below
+  // reach it over TLS, as on RDS.
+  await globalSetup();
+  try {
+    await bench();
+  } finally {
+    await globalTeardown();
+  }
+}
+
+async function bench() {
   const { db, sequelize } = await createMigratedDatabase();
   await sequelize.query(
     "INSERT INTO users (email, name, created_at, updated_at) SELECT 'seed' || g || '@bench.example', 'Seed ' || g, now(), now() FROM generate_series(1, 1000) g",
@@ -72,7 +85,6 @@ async function main() {
     ...envFor(db.config),
     LOG_LEVEL: 'info',
     NODE_ENV: 'production',
-    DB_SSL: 'disable',
     MIGRATE_ON_START: 'false',
   };
   const logDir = mkdtempSync(path.join(tmpdir(), 'bench-'));

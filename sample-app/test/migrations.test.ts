@@ -2,17 +2,12 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { DIST, createTestDatabase, envFor, query, TestDatabase } from './support';
+import { pgConnection } from '../src/db';
 import { MIGRATION_LOCK_KEY } from '../src/migrator';
 
 /** A session that holds the migration advisory lock until `release()`. */
 async function lockHolder(db: TestDatabase): Promise<{ release(): Promise<void> }> {
-  const client = new Client({
-    host: db.config.host,
-    port: db.config.port,
-    database: db.config.name,
-    user: db.config.user,
-    password: db.config.password,
-  });
+  const client = new Client(pgConnection(db.config));
   client.on('error', () => undefined);
   await client.connect();
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

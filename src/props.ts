@@ -454,7 +454,8 @@ export interface ScalingOptions {
 /** The RDS PostgreSQL database. */
 export interface DatabaseOptions {
   /**
-   * PostgreSQL engine version.
+   * PostgreSQL engine version: 14 or newer (the oldest RDS for PostgreSQL major in standard support). The app-user
+   * bootstrap, its handover and the rotation are tested on 14 and on 17.
    *
    * @default PostgresEngineVersion.VER_17
    */

@@ -1,6 +1,7 @@
 import { CfnParameter, Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import {
   Alarms,
@@ -335,6 +336,11 @@ const cases: Case[] = [
     '`database.backupRetention` must be a whole number of days from 1 to 35 (point-in-time recovery needs backups), got 40 days.',
   ],
   [
+    'a PostgreSQL major out of RDS standard support',
+    () => ({ database: { engineVersion: rds.PostgresEngineVersion.VER_13_15 } }),
+    '`database.engineVersion` must be PostgreSQL 14 or newer, got 13.15: older majors are out of RDS standard support (paid Extended Support) and the app-user bootstrap is tested on 14 and 17.',
+  ],
+  [
     'storage below 20 GiB',
     () => ({ database: { allocatedStorageGiB: 10 } }),
     '`database.allocatedStorageGiB` must be an integer from 20 to 65536, got 10.',
@@ -410,6 +416,16 @@ describe('validation', () => {
   test.each(cases)('refuses %s, naming the construct and the prop', (_name, props, message) => {
     const stack = newStack();
     expect(() => synth(props(stack), stack)).toThrow(`Test/Api: ${message}`);
+  });
+
+  test('accepts the oldest PostgreSQL major in standard support (14) and a major given as a token', () => {
+    const { template } = synth({ database: { engineVersion: rds.PostgresEngineVersion.VER_14 } });
+    template.hasResourceProperties('AWS::RDS::DBInstance', { EngineVersion: '14' });
+    const stack = newStack();
+    const major = new CfnParameter(stack, 'Major').valueAsString;
+    expect(() =>
+      synth({ database: { engineVersion: rds.PostgresEngineVersion.of(`${major}.1`, major) } }, stack),
+    ).not.toThrow();
   });
 
   test('the error names which of two services in one stack failed', () => {

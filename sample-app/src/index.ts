@@ -55,8 +55,9 @@ async function main(): Promise<void> {
     const address = server.address();
     logger.info({ port: typeof address === 'object' && address ? address.port : config.port }, 'listening');
   });
-  server.keepAliveTimeout = 65000; // longer than the ALB's 60 s idle timeout, so the ALB closes first
-  server.headersTimeout = 66000;
+  // Longer than the load balancer's idle timeout, so the load balancer closes idle connections first.
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.headersTimeout = config.keepAliveTimeoutMs + 1000;
   handleShutdownSignals({
     server,
     logger,

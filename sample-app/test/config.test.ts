@@ -40,6 +40,11 @@ describe('configuration', () => {
     });
   });
 
+  test('keeps idle connections 5 s longer than the load balancer does (60 s unless LB_IDLE_TIMEOUT_SECONDS says)', () => {
+    expect(loadConfig({}).keepAliveTimeoutMs).toBe(65000);
+    expect(loadConfig({ LB_IDLE_TIMEOUT_SECONDS: '300' }).keepAliveTimeoutMs).toBe(305000);
+  });
+
   test.each([
     [{ PORT: 'eighty' }, 'PORT: must be an integer from 0 to 65535, got "eighty"'],
     [{ PORT: '70000' }, 'PORT: must be an integer from 0 to 65535, got "70000"'],
@@ -60,6 +65,7 @@ describe('configuration', () => {
     [{ DB_TIMEOUT_MS: '10' }, 'DB_TIMEOUT_MS: must be an integer from 100 to 60000, got "10"'],
     [{ SHUTDOWN_GRACE_MS: '-5' }, 'SHUTDOWN_GRACE_MS: must be an integer from 0 to 110000, got "-5"'],
     [{ MIGRATE_ON_START: 'yes' }, 'MIGRATE_ON_START: must be one of true, false, got "yes"'],
+    [{ LB_IDLE_TIMEOUT_SECONDS: '5000' }, 'LB_IDLE_TIMEOUT_SECONDS: must be an integer from 1 to 4000, got "5000"'],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
     expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);

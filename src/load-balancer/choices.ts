@@ -93,6 +93,15 @@ export interface ManagedWebAclOptions {
    * @default 2000
    */
   readonly rateLimit?: number;
+
+  /**
+   * Rules of the AWS managed common rule set (`AWSManagedRulesCommonRuleSet`) that only count matching requests
+   * instead of blocking them. Its `SizeRestrictions_BODY` rule blocks request bodies over 8 KB: an API that accepts
+   * larger bodies names it here and limits the size itself (the sample app accepts 16 KB).
+   *
+   * @default - none: every rule of the set blocks
+   */
+  readonly commonRulesToCount?: string[];
 }
 
 /** The AWS WAF web ACL in front of the load balancer. */

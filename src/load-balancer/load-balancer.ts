@@ -22,6 +22,7 @@ export type ResolvedHealthCheck = Resolved<HealthCheckOptions>;
 export type ResolvedLoadBalancer = Resolved<Omit<LoadBalancerOptions, 'healthCheck'>> & {
   readonly healthCheck: ResolvedHealthCheck;
   readonly webAclRateLimit: number;
+  readonly webAclCommonRulesToCount: string[];
   /** How long the bucket the construct creates keeps access logs. */
   readonly accessLogsExpiry: Duration;
   readonly profile: EnvironmentProfile;
@@ -67,6 +68,14 @@ export function resolveLoadBalancer(
     'be the ARN of a regional WAFv2 web ACL (arn:aws:wafv2:<region>:<account>:regional/webacl/...)',
   );
   check.integer('loadBalancer.webAcl.rateLimit', webAcl._managed?.rateLimit, 100, 2_000_000_000);
+  for (const rule of webAcl._managed?.commonRulesToCount ?? []) {
+    check.matches(
+      'loadBalancer.webAcl.commonRulesToCount',
+      rule,
+      /^[A-Za-z0-9_-]{1,128}$/,
+      'name rules of AWSManagedRulesCommonRuleSet, such as "SizeRestrictions_BODY"',
+    );
+  }
   check.duration('loadBalancer.deregistrationDelay', lb.deregistrationDelay, 0, 3600);
   check.duration('loadBalancer.idleTimeout', lb.idleTimeout, 1, 4000);
   return {
@@ -79,6 +88,7 @@ export function resolveLoadBalancer(
     deletionProtection: lb.deletionProtection ?? defaults['LoadBalancerOptions.deletionProtection'],
     webAcl,
     webAclRateLimit: webAcl._managed?.rateLimit ?? defaults['ManagedWebAclOptions.rateLimit'],
+    webAclCommonRulesToCount: webAcl._managed?.commonRulesToCount ?? [],
     accessLogsExpiry: defaults['Fixed.accessLogsExpiry'],
     profile,
   };
@@ -315,7 +325,13 @@ function associateWebAcl(
   inputs: LoadBalancerInputs,
 ): void {
   const webAcl: WebAcl = lb.webAcl;
-  const webAclArn = webAcl._managed ? createWebAcl(scope, lb.webAclRateLimit, inputs.logGroups).attrArn : webAcl._arn;
+  const webAclArn = webAcl._managed
+    ? createWebAcl(
+        scope,
+        { rateLimit: lb.webAclRateLimit, commonRulesToCount: lb.webAclCommonRulesToCount },
+        inputs.logGroups,
+      ).attrArn
+    : webAcl._arn;
   if (webAclArn === undefined) {
     if (lb.profile === EnvironmentProfile.DEV) {
       inputs.acks.acknowledge(loadBalancer, {

@@ -13,7 +13,12 @@ const MANAGED_RULE_GROUPS = [
  * A regional web ACL: AWS managed rule groups for common exploits, bad inputs and bad IPs, a per-IP rate limit, and
  * logging to an encrypted log group.
  */
-export function createWebAcl(scope: Construct, rateLimit: number, logGroups: LogGroupFactory): wafv2.CfnWebACL {
+export function createWebAcl(
+  scope: Construct,
+  options: { readonly rateLimit: number; readonly commonRulesToCount: string[] },
+  logGroups: LogGroupFactory,
+): wafv2.CfnWebACL {
+  const { rateLimit, commonRulesToCount } = options;
   const metricPrefix = Names.uniqueId(scope).slice(-100);
   const visibility = (name: string) => ({
     cloudWatchMetricsEnabled: true,
@@ -24,7 +29,15 @@ export function createWebAcl(scope: Construct, rateLimit: number, logGroups: Log
     name,
     priority,
     overrideAction: { none: {} },
-    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+    statement: {
+      managedRuleGroupStatement: {
+        vendorName: 'AWS',
+        name,
+        ...(name === 'AWSManagedRulesCommonRuleSet' && commonRulesToCount.length > 0
+          ? { ruleActionOverrides: commonRulesToCount.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
+          : {}),
+      },
+    },
     visibilityConfig: visibility(name),
   }));
   rules.push({

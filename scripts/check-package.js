@@ -74,7 +74,13 @@ if (tarballs.length !== 1) {
   const shippedDeps = ['dependencies', 'peerDependencies', 'bundledDependencies', 'optionalDependencies'].flatMap((k) =>
     Array.isArray(manifest[k]) ? manifest[k] : Object.keys(manifest[k] || {}),
   );
-  const mentions = execFileSync('tar', ['-xzOf', tarball], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }).includes('iam-simulate');
+  // The packed package.json lists devDependencies (never installed by consumers); every other file must not name it.
+  const unpacked = fs.mkdtempSync(path.join(require('os').tmpdir(), 'package-check-'));
+  execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
+  const mentions = files
+    .filter((f) => f !== 'package.json' && !f.endsWith('/'))
+    .some((f) => fs.readFileSync(path.join(unpacked, 'package', f)).includes('iam-simulate'));
+  fs.rmSync(unpacked, { recursive: true, force: true });
   check(`${agpl} (AGPL-3.0) is a devDependency only and appears nowhere in the tarball`, !!manifest.devDependencies?.[agpl] && !shippedDeps.includes(agpl) && !mentions);
 }
 

@@ -1,10 +1,11 @@
-import { CfnOutput, CustomResource, Tags } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Tags, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -13,6 +14,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { addRedeployAfterRotation, createAppUserBootstrap } from './database/app-user/app-user';
+import { cloneOf } from './database/app-user/statements';
 import { allowServiceToReachDatabase, createDatabase } from './database/database';
 import { PROFILE_TAG } from './defaults';
 import { Acknowledgements } from './internal/acknowledge';
@@ -119,9 +121,16 @@ export class FargateWebServiceWithDatabase extends Construct {
   /** The service's URL: `https://` with a certificate, else `http://`. */
   public readonly url: string;
 
+  /** The database logins the construct manages and whether IAM database authentication is on. */
+  private readonly databaseLogins: { readonly managed: string[]; readonly iamAuthentication: boolean };
+
   constructor(scope: Construct, id: string, props: FargateWebServiceWithDatabaseProps) {
     super(scope, id);
     const parts = resolveParts(this, props);
+    this.databaseLogins = {
+      managed: [parts.database.masterUsername, parts.database.appUsername, cloneOf(parts.database.appUsername)],
+      iamAuthentication: parts.database.iamAuthentication,
+    };
     this.profile = parts.profile;
     // Lets policy rules tell prod resources from dev ones (see policy/rds_deletion_protection_in_prod.guard).
     Tags.of(this).add(PROFILE_TAG, parts.profile);
@@ -255,6 +264,45 @@ export class FargateWebServiceWithDatabase extends Construct {
 
     this.addOutputs();
     this.policyAcknowledgements = acks.all;
+  }
+
+  /**
+   * One alarm by its name, e.g. `alarm('Target5xx')` or `alarm('Rollout5xxShare')`: the names are those of
+   * docs/observability.md (the alarm's construct id without `Alarm`). Fails, listing the names there are, when this
+   * configuration has no such alarm.
+   */
+  public alarm(name: string): cloudwatch.Alarm {
+    const all = [...this.alarms, ...this.deploymentAlarms];
+    const found = all.find((a) => a.node.id === `${name}Alarm`);
+    if (!found) {
+      const names = all.map((a) => a.node.id.replace(/Alarm$/, ''));
+      throw new Error(
+        `${this.node.path}: no alarm named "${name}"; this configuration has: ${names.join(', ') || 'none (alarms are off)'}.`,
+      );
+    }
+    return found;
+  }
+
+  /**
+   * Lets a principal log in to the database with IAM database authentication (`rds-db:connect`) as `dbUser`, a
+   * login you create in the database with `GRANT rds_iam TO <dbUser>` (for a person or a tool, never the app: a login
+   * with `rds_iam` can no longer use its password). The master login and the app's two logins are refused.
+   */
+  public grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
+    if (!this.databaseLogins.iamAuthentication) {
+      throw new Error(`${this.node.path}: grantConnect needs \`database.iamAuthentication\` on; it is off.`);
+    }
+    if (!Token.isUnresolved(dbUser) && !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(dbUser)) {
+      throw new Error(
+        `${this.node.path}: grantConnect: dbUser must start with a letter and contain only letters, digits and underscores (at most 63), got "${dbUser}".`,
+      );
+    }
+    if (this.databaseLogins.managed.includes(dbUser)) {
+      throw new Error(
+        `${this.node.path}: grantConnect: "${dbUser}" is a login the construct manages with a password (${this.databaseLogins.managed.join(', ')}); name a login of your own that has rds_iam.`,
+      );
+    }
+    return this.database.grantConnect(grantee, dbUser);
   }
 
   private addOutputs(): void {

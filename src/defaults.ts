@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -29,6 +30,7 @@ const byProfile = <T>(dev: T, prod: T) => new ByProfile(dev, prod);
  */
 export const DEFAULTS = {
   'FargateWebServiceWithDatabaseProps.profile': EnvironmentProfile.DEV,
+  'FargateWebServiceWithDatabaseProps.outputs': true,
 
   'NetworkOptions.maxAzs': 2,
   /** Prod runs a NAT gateway in each AZ, so losing an AZ never cuts the others' egress. */
@@ -38,7 +40,7 @@ export const DEFAULTS = {
 
   'RepositoryOptions.maxImageCount': byProfile(10, 30),
   'RepositoryOptions.untaggedImageExpiry': byProfile(Duration.days(1), Duration.days(7)),
-  'RepositoryOptions.imageTagImmutable': byProfile(false, true),
+  'RepositoryOptions.imageTagMutability': byProfile(ecr.TagMutability.MUTABLE, ecr.TagMutability.IMMUTABLE),
   'RepositoryOptions.removalPolicy': byProfile(RemovalPolicy.DESTROY, RemovalPolicy.RETAIN),
 
   'LoggingOptions.retention': byProfile(logs.RetentionDays.ONE_WEEK, logs.RetentionDays.ONE_YEAR),
@@ -112,8 +114,8 @@ export const DEFAULTS = {
   'DatabaseOptions.databaseName': 'app',
   'DatabaseOptions.masterUsername': 'app_admin',
   'DatabaseOptions.appUsername': 'app_user',
-  'DatabaseOptions.allocatedStorageGiB': byProfile(20, 100),
-  'DatabaseOptions.maxAllocatedStorageGiB': byProfile(50, 1000),
+  'DatabaseOptions.allocatedStorage': byProfile(20, 100),
+  'DatabaseOptions.maxAllocatedStorage': byProfile(50, 1000),
   'DatabaseOptions.backupRetention': byProfile(Duration.days(1), Duration.days(14)),
   'DatabaseOptions.deletionProtection': byProfile(false, true),
   'DatabaseOptions.removalPolicy': byProfile(RemovalPolicy.DESTROY, RemovalPolicy.SNAPSHOT),

@@ -1,4 +1,5 @@
-import { CfnOutput, CustomResource, Tags, Token } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, Tags, Token } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -21,7 +22,7 @@ import { Acknowledgements } from './internal/acknowledge';
 import { createLoadBalancer } from './load-balancer/load-balancer';
 import { LogGroupFactory } from './logging';
 import { createMigrationGate, migrationEnvironment } from './migration-gate/migration-gate';
-import { ServiceMetrics } from './monitoring/metrics';
+import { ServiceMetrics, TargetMetric } from './monitoring/metrics';
 import { createMonitoring } from './monitoring/monitoring';
 import { createNetwork } from './network';
 import { PolicyAcknowledgement } from './policy-acknowledgement';
@@ -100,6 +101,12 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly databaseAppUser: CustomResource;
   /** The KMS key that encrypts the database and its secret. */
   public readonly databaseEncryptionKey: kms.IKey;
+  /** The database's parameter group (TLS required, logging settings): add parameters with `addParameter`. */
+  public readonly databaseParameterGroup: rds.ParameterGroup;
+  /** The AWS Backup plan of the database, when `database.backupPlan` is on (prod): add rules or selections. */
+  public readonly backupPlan?: backup.BackupPlan;
+  /** The VPC flow log, unless `network.flowLogs` is off. */
+  public readonly flowLog?: ec2.FlowLog;
   /** The custom resource that runs the migrations before the service moves to a new task definition, when `migrations` is set. */
   public readonly migrationGate?: CustomResource;
   /** The alarms (empty with `Alarms.none()`). */
@@ -120,6 +127,9 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly policyAcknowledgements: PolicyAcknowledgement[];
   /** The service's URL: `https://` with a certificate, else `http://`. */
   public readonly url: string;
+
+  /** Every metric the alarms and the dashboard watch, defined once. */
+  private readonly metrics: ServiceMetrics;
 
   /** The database logins the construct manages and whether IAM database authentication is on. */
   private readonly databaseLogins: { readonly managed: string[]; readonly iamAuthentication: boolean };
@@ -191,6 +201,9 @@ export class FargateWebServiceWithDatabase extends Construct {
     service.service.node.addDependency(this.databaseAppUser);
     this.databaseSecurityGroup = database.securityGroup;
     this.databaseEncryptionKey = database.encryptionKey;
+    this.databaseParameterGroup = this.node.findChild('DatabaseParameters') as rds.ParameterGroup;
+    this.backupPlan = this.node.tryFindChild('BackupPlan') as backup.BackupPlan | undefined;
+    this.flowLog = this.vpc.node.tryFindChild('FlowLog') as ec2.FlowLog | undefined;
     this.loadBalancer = lb.loadBalancer;
     this.listener = lb.listener;
     this.httpListener = lb.httpListener;
@@ -226,14 +239,14 @@ export class FargateWebServiceWithDatabase extends Construct {
     }
 
     // Each metric is defined once, for the alarms, the deployment alarms and the dashboard.
-    const metrics = new ServiceMetrics({
+    const metrics = (this.metrics = new ServiceMetrics({
       loadBalancer: this.loadBalancer,
       targetGroup: this.targetGroup,
       alternateTargetGroup: this.alternateTargetGroup,
       cluster: this.cluster,
       service: this.service,
       database: this.database,
-    });
+    }));
     const monitoring = createMonitoring(this, parts.monitoring, metrics, acks);
     this.deploymentAlarms = addDeploymentAlarms(this, parts.rollout, {
       service: this.service,
@@ -262,8 +275,59 @@ export class FargateWebServiceWithDatabase extends Construct {
     this.alarmTopic = monitoring.alarmTopic;
     this.dashboard = monitoring.dashboard;
 
-    this.addOutputs();
+    if (parts.outputs) this.addOutputs();
     this.policyAcknowledgements = acks.all;
+  }
+
+  /**
+   * 5xx responses of the tasks, summed (under a traffic-shifting strategy, both target groups added up: a math
+   * expression, whose `period`, `label` and `color` follow `props`). What the `Target5xx` alarm watches.
+   */
+  public metricTarget5xx(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return withOptions(this.metrics.target5xx, props);
+  }
+
+  /** Requests that reached the tasks, summed (both target groups under a traffic-shifting strategy). */
+  public metricTargetRequests(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return withOptions(this.metrics.targetRequests, props);
+  }
+
+  /** Unhealthy targets, maximum (both target groups under a traffic-shifting strategy). */
+  public metricUnhealthyHosts(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return withOptions(this.metrics.unhealthyHosts, props);
+  }
+
+  /**
+   * Target response time at a statistic, `p99` by default (the load balancer's own figure under a traffic-shifting
+   * strategy: percentiles cannot be added up).
+   */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.latency('p99', props?.period ?? Duration.minutes(5)).with(props ?? {});
+  }
+
+  /** The service's CPU utilization, average. */
+  public metricServiceCpu(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.serviceCpu.with(props ?? {});
+  }
+
+  /** The service's memory utilization, average. */
+  public metricServiceMemory(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.serviceMemory.with(props ?? {});
+  }
+
+  /** The database's CPU utilization, average. */
+  public metricDatabaseCpu(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.databaseCpu.with(props ?? {});
+  }
+
+  /** The database's connections, maximum: compare with the connection budget (tasks x pool size). */
+  public metricDatabaseConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.databaseConnections.with(props ?? {});
+  }
+
+  /** The database's free storage in bytes, minimum. */
+  public metricDatabaseFreeStorage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.databaseFreeStorage.with(props ?? {});
   }
 
   /**
@@ -325,4 +389,10 @@ export class FargateWebServiceWithDatabase extends Construct {
       new CfnOutput(this, id, { value, description });
     }
   }
+}
+
+/** A metric with the caller's options; a math expression takes its period, label and colour. */
+function withOptions(metric: TargetMetric, props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
+  if (metric instanceof cloudwatch.Metric) return metric.with(props);
+  return metric.with({ period: props.period, label: props.label, color: props.color });
 }

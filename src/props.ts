@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -99,11 +100,12 @@ export interface RepositoryOptions {
   readonly untaggedImageExpiry?: Duration;
 
   /**
-   * Make tags immutable, so a tag always names the image that was first pushed with it.
+   * Whether a tag can be pushed again: `TagMutability.IMMUTABLE` makes a tag always name the image first pushed
+   * with it. `MUTABLE` or `IMMUTABLE` (the variants with exclusion filters are not offered).
    *
-   * @default - false for dev, true for prod
+   * @default - TagMutability.MUTABLE for dev, TagMutability.IMMUTABLE for prod
    */
-  readonly imageTagImmutable?: boolean;
+  readonly imageTagMutability?: ecr.TagMutability;
 
   /**
    * What happens to the repository (and its images) when it leaves the stack.
@@ -502,18 +504,18 @@ export interface DatabaseOptions {
   readonly appUsername?: string;
 
   /**
-   * Storage allocated at creation, 20 to 65536 GiB.
+   * Storage allocated at creation, in GiB (as `rds.DatabaseInstanceProps.allocatedStorage`), 20 to 65536.
    *
    * @default - 20 for dev, 100 for prod
    */
-  readonly allocatedStorageGiB?: number;
+  readonly allocatedStorage?: number;
 
   /**
-   * Upper limit of storage autoscaling; at least `allocatedStorageGiB`, at most 65536 GiB.
+   * Upper limit of storage autoscaling; at least `allocatedStorage`, at most 65536 GiB.
    *
    * @default - 50 for dev, 1000 for prod
    */
-  readonly maxAllocatedStorageGiB?: number;
+  readonly maxAllocatedStorage?: number;
 
   /**
    * Retention of automated backups and point-in-time recovery, 1 to 35 days.
@@ -698,4 +700,13 @@ export interface FargateWebServiceWithDatabaseProps {
    * @default - alarms with the profile's thresholds to a new topic; a dashboard in prod
    */
   readonly monitoring?: MonitoringOptions;
+
+  /**
+   * Stack outputs for the service's URL, cluster and service names, repository URI, log group, database endpoint and
+   * secrets' ARNs. Turn them off when the stack has its own outputs or many services (a template holds at most 200);
+   * the construct's members give the same values.
+   *
+   * @default true
+   */
+  readonly outputs?: boolean;
 }

@@ -28,11 +28,16 @@ export function resolveRepository(
     REPOSITORY_NAME,
     "be lowercase letters, digits and '.', '_', '-', '/' separators (2 to 256 characters)",
   );
+  const imageTagMutability = r.imageTagMutability ?? defaults['RepositoryOptions.imageTagMutability'];
+  check.refuse(
+    imageTagMutability !== ecr.TagMutability.MUTABLE && imageTagMutability !== ecr.TagMutability.IMMUTABLE,
+    `\`repository.imageTagMutability\` must be TagMutability.MUTABLE or TagMutability.IMMUTABLE, got ${imageTagMutability}.`,
+  );
   return {
     repositoryName: r.repositoryName,
     maxImageCount: r.maxImageCount ?? defaults['RepositoryOptions.maxImageCount'],
     untaggedImageExpiry: r.untaggedImageExpiry ?? defaults['RepositoryOptions.untaggedImageExpiry'],
-    imageTagImmutable: r.imageTagImmutable ?? defaults['RepositoryOptions.imageTagImmutable'],
+    imageTagMutability,
     removalPolicy: r.removalPolicy ?? defaults['RepositoryOptions.removalPolicy'],
     profile,
   };
@@ -46,7 +51,7 @@ export function createRepository(scope: Construct, r: ResolvedRepository, acks: 
   const repository = new ecr.Repository(scope, 'Repository', {
     repositoryName: r.repositoryName,
     imageScanOnPush: true,
-    imageTagMutability: r.imageTagImmutable ? ecr.TagMutability.IMMUTABLE : ecr.TagMutability.MUTABLE,
+    imageTagMutability: r.imageTagMutability,
     encryption: ecr.RepositoryEncryption.AES_256,
     removalPolicy: r.removalPolicy,
     emptyOnDelete: r.removalPolicy === RemovalPolicy.DESTROY,
@@ -63,7 +68,7 @@ export function createRepository(scope: Construct, r: ResolvedRepository, acks: 
     tagStatus: ecr.TagStatus.ANY,
     maxImageCount: r.maxImageCount,
   });
-  if (r.profile === EnvironmentProfile.DEV && !r.imageTagImmutable) {
+  if (r.profile === EnvironmentProfile.DEV && r.imageTagMutability !== ecr.TagMutability.IMMUTABLE) {
     acks.acknowledge(repository, {
       rules: ['ecr_private_tag_immutability_enabled_check'],
       reason: 'The dev profile lets CI re-push a tag such as "dev"; prod makes tags immutable.',

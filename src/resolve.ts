@@ -33,6 +33,7 @@ export interface ResolvedParts {
   readonly scaling: ResolvedScaling;
   readonly migrations?: ResolvedMigrations;
   readonly monitoring: ResolvedMonitoring;
+  readonly outputs: boolean;
 }
 
 /**
@@ -105,8 +106,9 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     migrations,
     monitoring: resolveMonitoring(check, props.monitoring, defaults, {
       databaseInstanceType: database.instanceType,
-      databaseStorageGiB: database.allocatedStorageGiB,
+      databaseStorageGiB: database.allocatedStorage,
       capacity: scaling,
     }),
+    outputs: props.outputs ?? defaults['FargateWebServiceWithDatabaseProps.outputs'],
   };
 }

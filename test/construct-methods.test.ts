@@ -1,7 +1,12 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { FargateWebServiceWithDatabase } from '../src';
-import { newStack, synth } from './helpers';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { EnvironmentProfile, FargateWebServiceWithDatabase, RolloutStrategy } from '../src';
+import { newStack, onlyResource, synth } from './helpers';
 import { fixtureImage } from '../tools/stacks';
 
 describe('alarm(name): each alarm by the name the docs give it', () => {
@@ -20,7 +25,7 @@ describe('alarm(name): each alarm by the name the docs give it', () => {
 describe('grantConnect: IAM database authentication for a login of your own', () => {
   test('grants rds-db:connect on that login of this instance only', () => {
     const stack = newStack();
-    const construct = new FargateWebServiceWithDatabase(stack, 'Api', { image: fixtureImage() });
+    const construct = new FargateWebServiceWithDatabase(stack, 'Api', { image: fixtureImage(EnvironmentProfile.DEV) });
     const role = new iam.Role(stack, 'Reporting', { assumedBy: new iam.AccountRootPrincipal() });
     construct.grantConnect(role, 'reporting');
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
@@ -71,5 +76,61 @@ describe('grantConnect: IAM database authentication for a login of your own', ()
     expect(() => off.construct.grantConnect(otherRole, 'reporting')).toThrow(
       'Test/Api: grantConnect needs `database.iamAuthentication` on; it is off.',
     );
+  });
+});
+
+describe('metricXxx(): the metrics the alarms and the dashboard watch, for your own alarms and widgets', () => {
+  test('each is the metric its alarm watches, with the caller’s period', () => {
+    const { construct, stack } = synth();
+    const target5xx = construct.metricTarget5xx({ period: Duration.minutes(1) }) as cloudwatch.Metric;
+    const alarmed = construct.alarm('Target5xx').metric as cloudwatch.Metric;
+    expect([target5xx.namespace, target5xx.metricName, target5xx.statistic]).toEqual([
+      alarmed.namespace,
+      alarmed.metricName,
+      alarmed.statistic,
+    ]);
+    expect(stack.resolve(target5xx.dimensions)).toEqual(stack.resolve(alarmed.dimensions));
+    expect(target5xx.period.toSeconds()).toBe(60);
+    const connections = construct.metricDatabaseConnections();
+    const alarmedConnections = construct.alarm('DatabaseConnections').metric as cloudwatch.Metric;
+    expect([connections.metricName, connections.statistic]).toEqual(['DatabaseConnections', 'Maximum']);
+    expect(stack.resolve(connections.dimensions)).toEqual(stack.resolve(alarmedConnections.dimensions));
+    expect(construct.metricLatency().statistic).toBe('p99');
+    expect(construct.metricLatency({ statistic: 'p50' }).statistic).toBe('p50');
+    expect(construct.metricServiceCpu().metricName).toBe('CPUUtilization');
+  });
+
+  test('under a canary, target metrics add both target groups up; the period still follows the caller', () => {
+    const { construct } = synth({ service: { rolloutStrategy: RolloutStrategy.canary() } });
+    const requests = construct.metricTargetRequests({ period: Duration.minutes(2) }) as cloudwatch.MathExpression;
+    expect(requests.expression).toBe('FILL(targetRequestsBlue, 0) + FILL(targetRequestsGreen, 0)');
+    expect(requests.period.toSeconds()).toBe(120);
+  });
+});
+
+describe('the parts users reach for are members', () => {
+  test('the parameter group, the flow log (unless turned off) and, in prod, the backup plan', () => {
+    const prod = synth({ profile: EnvironmentProfile.PROD });
+    expect(prod.construct.databaseParameterGroup).toBeInstanceOf(rds.ParameterGroup);
+    expect(prod.construct.backupPlan).toBeInstanceOf(backup.BackupPlan);
+    expect(prod.construct.flowLog).toBeInstanceOf(ec2.FlowLog);
+    const parameters = onlyResource(prod.template, 'AWS::RDS::DBParameterGroup');
+    expect(
+      prod.stack.resolve(
+        (prod.construct.databaseParameterGroup.node.defaultChild as rds.CfnDBParameterGroup).logicalId,
+      ),
+    ).toBe(parameters.id);
+    const dev = synth();
+    expect(dev.construct.databaseParameterGroup).toBeInstanceOf(rds.ParameterGroup);
+    expect(dev.construct.backupPlan === undefined).toBe(true);
+    expect(dev.construct.flowLog).toBeInstanceOf(ec2.FlowLog);
+    expect(synth({ network: { flowLogs: false } }).construct.flowLog === undefined).toBe(true);
+  });
+});
+
+describe('outputs', () => {
+  test('ten stack outputs by default, none with outputs: false', () => {
+    expect(Object.keys(synth().template.findOutputs('*'))).toHaveLength(10);
+    expect(synth({ outputs: false }).template.findOutputs('*')).toEqual({});
   });
 });

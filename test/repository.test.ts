@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { EnvironmentProfile } from '../src';
 import { defaultStack, onlyResource, synth } from './helpers';
 
@@ -39,7 +40,7 @@ describe('repository', () => {
       repository: {
         maxImageCount: 3,
         untaggedImageExpiry: Duration.days(2),
-        imageTagImmutable: true,
+        imageTagMutability: ecr.TagMutability.IMMUTABLE,
         repositoryName: 'team/api',
       },
     });

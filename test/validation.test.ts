@@ -1,5 +1,6 @@
 import { CfnParameter, Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -336,19 +337,24 @@ const cases: Case[] = [
     '`database.backupRetention` must be a whole number of days from 1 to 35 (point-in-time recovery needs backups), got 40 days.',
   ],
   [
+    'a tag mutability with exclusion filters',
+    () => ({ repository: { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION' as ecr.TagMutability } }),
+    '`repository.imageTagMutability` must be TagMutability.MUTABLE or TagMutability.IMMUTABLE, got IMMUTABLE_WITH_EXCLUSION.',
+  ],
+  [
     'a PostgreSQL major out of RDS standard support',
     () => ({ database: { engineVersion: rds.PostgresEngineVersion.VER_13_15 } }),
     '`database.engineVersion` must be PostgreSQL 14 or newer, got 13.15: older majors are out of RDS standard support (paid Extended Support) and the app-user bootstrap is tested on 14 and 17.',
   ],
   [
     'storage below 20 GiB',
-    () => ({ database: { allocatedStorageGiB: 10 } }),
-    '`database.allocatedStorageGiB` must be an integer from 20 to 65536, got 10.',
+    () => ({ database: { allocatedStorage: 10 } }),
+    '`database.allocatedStorage` must be an integer from 20 to 65536, got 10.',
   ],
   [
     'a storage ceiling below the allocation',
-    () => ({ database: { allocatedStorageGiB: 200, maxAllocatedStorageGiB: 100 } }),
-    '`database.maxAllocatedStorageGiB` must be >= `database.allocatedStorageGiB`, got 100 < 200.',
+    () => ({ database: { allocatedStorage: 200, maxAllocatedStorage: 100 } }),
+    '`database.maxAllocatedStorage` must be >= `database.allocatedStorage`, got 100 < 200.',
   ],
   [
     'an invalid database name',

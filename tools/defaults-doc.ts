@@ -34,9 +34,10 @@ export function describeDefault(value: unknown): string {
   throw new Error(`no description for the default ${JSON.stringify(value)}`);
 }
 
-/** Log retention is a number enum: describe it by name. */
+/** Log retention is a number enum, tag mutability a string enum: describe them by name. */
 export function describeEntry(key: string, value: unknown): string {
   if (key === 'LoggingOptions.retention') return `RetentionDays.${logs.RetentionDays[value as number]}`;
+  if (key === 'RepositoryOptions.imageTagMutability') return `TagMutability.${value}`;
   return describeDefault(value);
 }
 

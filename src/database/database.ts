@@ -83,15 +83,15 @@ export function resolveDatabase(
       `\`database.appUsername\` ("${appUsername}") and its rotation login "${cloneOf(appUsername)}" must differ from \`database.masterUsername\` ("${masterUsername}"): the app must never hold the master user.`,
     );
   }
-  check.integer('database.allocatedStorageGiB', d.allocatedStorageGiB, 20, 65536);
-  check.integer('database.maxAllocatedStorageGiB', d.maxAllocatedStorageGiB, 20, 65536);
-  const allocatedStorageGiB = d.allocatedStorageGiB ?? defaults['DatabaseOptions.allocatedStorageGiB'];
-  const maxDefault = defaults['DatabaseOptions.maxAllocatedStorageGiB'];
-  const maxAllocatedStorageGiB =
-    d.maxAllocatedStorageGiB ?? (isKnown(allocatedStorageGiB) ? Math.max(maxDefault, allocatedStorageGiB) : maxDefault);
+  check.integer('database.allocatedStorage', d.allocatedStorage, 20, 65536);
+  check.integer('database.maxAllocatedStorage', d.maxAllocatedStorage, 20, 65536);
+  const allocatedStorage = d.allocatedStorage ?? defaults['DatabaseOptions.allocatedStorage'];
+  const maxDefault = defaults['DatabaseOptions.maxAllocatedStorage'];
+  const maxAllocatedStorage =
+    d.maxAllocatedStorage ?? (isKnown(allocatedStorage) ? Math.max(maxDefault, allocatedStorage) : maxDefault);
   check.refuse(
-    isKnown(allocatedStorageGiB) && isKnown(maxAllocatedStorageGiB) && maxAllocatedStorageGiB < allocatedStorageGiB,
-    `\`database.maxAllocatedStorageGiB\` must be >= \`database.allocatedStorageGiB\`, got ${maxAllocatedStorageGiB} < ${allocatedStorageGiB}.`,
+    isKnown(allocatedStorage) && isKnown(maxAllocatedStorage) && maxAllocatedStorage < allocatedStorage,
+    `\`database.maxAllocatedStorage\` must be >= \`database.allocatedStorage\`, got ${maxAllocatedStorage} < ${allocatedStorage}.`,
   );
   const engineVersion = d.engineVersion ?? defaults['DatabaseOptions.engineVersion'];
   const major = Number(engineVersion.postgresMajorVersion);
@@ -109,8 +109,8 @@ export function resolveDatabase(
     databaseName: d.databaseName ?? defaults['DatabaseOptions.databaseName'],
     masterUsername,
     appUsername,
-    allocatedStorageGiB,
-    maxAllocatedStorageGiB,
+    allocatedStorage,
+    maxAllocatedStorage,
     backupRetention: d.backupRetention ?? defaults['DatabaseOptions.backupRetention'],
     deletionProtection: d.deletionProtection ?? defaults['DatabaseOptions.deletionProtection'],
     removalPolicy: d.removalPolicy ?? defaults['DatabaseOptions.removalPolicy'],
@@ -182,8 +182,8 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
     credentials: rds.Credentials.fromSecret(secret),
     parameterGroup,
     storageType: rds.StorageType.GP3,
-    allocatedStorage: d.allocatedStorageGiB,
-    maxAllocatedStorage: d.maxAllocatedStorageGiB,
+    allocatedStorage: d.allocatedStorage,
+    maxAllocatedStorage: d.maxAllocatedStorage,
     storageEncrypted: true,
     storageEncryptionKey: encryptionKey,
     backupRetention: d.backupRetention,

@@ -22,6 +22,7 @@ step() {
 checks() {
   # ts-jest only transpiles: the types of the tests and everything they import are checked here, once.
   step npx tsc --noEmit -p test/tsconfig.json &&
+    step bash scripts/sample-install.sh wait &&
     step npx projen eslint &&
     step npx projen integ:verify
 }
@@ -29,6 +30,7 @@ consumers() {
   step npx projen package:js &&
     step node scripts/check-package.js test-reports/package.json &&
     step bash scripts/consumers.sh &&
+    step bash scripts/sample-install.sh wait &&
     (cd sample-app && step npm test)
 }
 checks > test-reports/checks.log 2>&1 &

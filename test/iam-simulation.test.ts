@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
+import { CredentialRotation } from '../src';
 import { BOOTSTRAP_CALLS } from '../src/database/app-user/bootstrap.calls';
 import { REDEPLOY_CALLS } from '../src/database/app-user/redeploy.calls';
 import { FunctionCalls } from '../src/internal/aws-calls';
@@ -16,12 +17,18 @@ import { scenario } from '../tools/policy-scenarios';
  * task and execution roles reading the master secret, the app changing its own service) are proven denied.
  */
 
+const synthesized = (s: ReturnType<typeof scenario>) =>
+  (s.stack.node.root as App).synth().getStackByName(s.stack.stackName).template;
+
 // prod with HTTPS, the migration gate, a canary rollout and rotation: every deploy-time function the construct has.
-function template(): any {
-  const s = scenario('prod-https-canary');
-  return (s.stack.node.root as App).synth().getStackByName(s.stack.stackName).template;
-}
-const TEMPLATE = template();
+const TEMPLATE = synthesized(scenario('prod-https-canary'));
+// dev (no NAT: the functions reach AWS through endpoints) with rotation and the gate turned on.
+const DEV_TEMPLATE = synthesized(
+  scenario('dev', {
+    database: { rotation: CredentialRotation.every(Duration.days(30)) },
+    migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
+  }),
+);
 const copy = () => JSON.parse(JSON.stringify(TEMPLATE));
 
 const SPECS: FunctionCalls[] = [
@@ -33,8 +40,13 @@ const SPECS: FunctionCalls[] = [
 ];
 
 describe('every AWS call of every deploy-time function is allowed by the template it is deployed with', () => {
-  test.each(SPECS.map((s) => [s.functionId, s] as const))('%s', async (_id, spec) => {
-    const { decisions } = await decideCalls(new TemplateResolver(TEMPLATE), spec);
+  const cases = [
+    ...SPECS.map((s) => ['prod-https-canary', s.functionId, TEMPLATE, s] as const),
+    // dev has no production-traffic reader (rolling updates).
+    ...SPECS.filter((s) => s !== PRODUCTION_TRAFFIC_CALLS).map((s) => ['dev', s.functionId, DEV_TEMPLATE, s] as const),
+  ];
+  test.each(cases)('%s: %s', async (_scenario, _id, template, spec) => {
+    const { decisions } = await decideCalls(new TemplateResolver(template), spec);
     expect(decisions.map((d) => `${d.call.action} ${d.resource} ${d.decision}`)).toEqual(
       decisions.map((d) => `${d.call.action} ${d.resource} Allowed`),
     );

@@ -145,7 +145,7 @@ function guardResult(
 /**
  * Runs the four cdk-nag packs, the Control Tower guard rules and the library's own guard rules on one stack.
  * The stack's app must not have been synthesized yet (the cdk-nag aspects run at synthesis). `controlTower: false`
- * skips the Control Tower rules (about 12 s of cfn-guard a template) where a test does not read their result.
+ * skips the Control Tower rules (a few seconds of cfn-guard a template) where a test does not read their result.
  */
 export function checkStack(
   stack: Stack,

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { CredentialRotation } from '../src';
 import { BOOTSTRAP_CALLS } from '../src/database/app-user/bootstrap.calls';
 import { REDEPLOY_CALLS } from '../src/database/app-user/redeploy.calls';
@@ -195,5 +196,21 @@ describe('the simulation fails on injected defects', () => {
     const resolver = new TemplateResolver(TEMPLATE);
     const role = resolver.ofType('AWS::IAM::Role')[0];
     await expect(decide(resolver, role, 'secretsmanager:GetSecretValues', '*')).rejects.toThrow(/refused the request/);
+  });
+});
+
+describe('grantConnect, simulated: IAM database authentication for the one login it names', () => {
+  test('the grantee may connect as that login to this instance, and not as the app user', async () => {
+    const s = scenario('dev');
+    const role = new iam.Role(s.stack, 'Reporting', { assumedBy: new iam.AccountRootPrincipal() });
+    s.construct.grantConnect(role, 'reporting');
+    const resolver = new TemplateResolver(synthesized(s));
+    const roleId = resolver.byConstructId('Reporting', 'AWS::IAM::Role');
+    const instance = resolver.ofType('AWS::RDS::DBInstance')[0];
+    const dbuser = (login: string) =>
+      `arn:aws:rds-db:us-east-1:123456789012:dbuser:${resolver.getAtt(instance, 'DbiResourceId')}/${login}`;
+    expect(await decide(resolver, roleId, 'rds-db:connect', dbuser('reporting'))).toBe('Allowed');
+    expect(await decide(resolver, roleId, 'rds-db:connect', dbuser('app_user'))).not.toBe('Allowed');
+    expect(await decide(resolver, roleId, 'rds-db:connect', dbuser('app_admin'))).not.toBe('Allowed');
   });
 });

@@ -107,6 +107,11 @@ export class TemplateResolver {
     }
   }
 
+  /** A regional ARN in the simulated account. */
+  private arn(service: string, rest: string): string {
+    return `arn:${PARTITION}:${service}:${REGION}:${ACCOUNT}:${rest}`;
+  }
+
   public ref(id: string): string {
     switch (id) {
       case 'AWS::Partition':
@@ -124,18 +129,17 @@ export class TemplateResolver {
     }
     const r = this.resource(id);
     const p = r.Properties ?? {};
-    const arn = (service: string, rest: string) => `arn:${PARTITION}:${service}:${REGION}:${ACCOUNT}:${rest}`;
     switch (r.Type) {
       case 'AWS::SecretsManager::Secret':
-        return arn('secretsmanager', `secret:${p.Name ?? id}-AbCdEf`);
+        return this.arn('secretsmanager', `secret:${p.Name ?? id}-AbCdEf`);
       case 'AWS::SecretsManager::SecretTargetAttachment':
         return this.value(p.SecretId);
       case 'AWS::ECS::Cluster':
         return p.ClusterName ?? id;
       case 'AWS::ECS::Service':
-        return arn('ecs', `service/${this.nameOf(this.value(p.Cluster))}/${p.ServiceName ?? id}`);
+        return this.arn('ecs', `service/${this.nameOf(this.value(p.Cluster))}/${p.ServiceName ?? id}`);
       case 'AWS::ECS::TaskDefinition':
-        return arn('ecs', `task-definition/${p.Family ?? id}:1`);
+        return this.arn('ecs', `task-definition/${p.Family ?? id}:1`);
       case 'AWS::KMS::Key':
         return `${id.toLowerCase()}-key`;
       case 'AWS::Lambda::Function':
@@ -143,11 +147,11 @@ export class TemplateResolver {
       case 'AWS::IAM::Role':
         return p.RoleName ?? id;
       case 'AWS::ElasticLoadBalancingV2::Listener':
-        return arn('elasticloadbalancing', `listener/app/lb/0123456789abcdef/${id.toLowerCase()}`);
+        return this.arn('elasticloadbalancing', `listener/app/lb/0123456789abcdef/${id.toLowerCase()}`);
       case 'AWS::ElasticLoadBalancingV2::TargetGroup':
-        return arn('elasticloadbalancing', `targetgroup/${id.slice(0, 32)}/0123456789abcdef`);
+        return this.arn('elasticloadbalancing', `targetgroup/${id.slice(0, 32)}/0123456789abcdef`);
       case 'AWS::StepFunctions::StateMachine':
-        return arn('states', `stateMachine:${id}`);
+        return this.arn('states', `stateMachine:${id}`);
       default:
         return id;
     }
@@ -155,22 +159,21 @@ export class TemplateResolver {
 
   public getAtt(id: string, attr: string): string {
     const r = this.resource(id);
-    const arn = (service: string, rest: string) => `arn:${PARTITION}:${service}:${REGION}:${ACCOUNT}:${rest}`;
     switch (`${r.Type}.${attr}`) {
       case 'AWS::IAM::Role.Arn':
         return `arn:${PARTITION}:iam::${ACCOUNT}:role/${this.ref(id)}`;
       case 'AWS::Lambda::Function.Arn':
-        return arn('lambda', `function:${this.ref(id)}`);
+        return this.arn('lambda', `function:${this.ref(id)}`);
       case 'AWS::KMS::Key.Arn':
-        return arn('kms', `key/${this.ref(id)}`);
+        return this.arn('kms', `key/${this.ref(id)}`);
       case 'AWS::ECS::Cluster.Arn':
-        return arn('ecs', `cluster/${this.ref(id)}`);
+        return this.arn('ecs', `cluster/${this.ref(id)}`);
       case 'AWS::ECS::Service.Name':
         return r.Properties?.ServiceName ?? id;
       case 'AWS::ECS::Service.ServiceArn':
         return this.ref(id);
       case 'AWS::Serverless::Application.Outputs.RotationLambdaARN':
-        return arn('lambda', `function:${id}-rotation`);
+        return this.arn('lambda', `function:${id}-rotation`);
       default:
         return `${id}.${attr}`;
     }

@@ -71,9 +71,10 @@ class CountingLogger implements INagLogger {
   }
 }
 
-const VALIDATOR_DIR = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
+/** The installed @cdklabs/cdk-validator-cfnguard (the Control Tower rules) and its cfn-guard binary. */
+export const VALIDATOR_DIR = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
 
-const GUARD_BINARY = (() => {
+export const GUARD_BINARY = (() => {
   const arch = process.arch === 'arm64' ? 'aarch64' : 'x86_64';
   const os = process.platform === 'darwin' ? 'macos' : 'ubuntu';
   return path.join(VALIDATOR_DIR, 'bin', os, arch, 'cfn-guard');

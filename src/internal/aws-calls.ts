@@ -19,6 +19,24 @@ export interface AwsCall {
   readonly why: string;
 }
 
+/**
+ * An ECS call authorized on a task or container instance of one cluster (with the `ecs:cluster` condition key), the
+ * cluster's ARN read from `clusterArn` (a placeholder source such as `prop:Cluster` or `env:CLUSTER`).
+ */
+export function clusterCall(
+  action: string,
+  resourceType: 'task' | 'container-instance',
+  clusterArn: string,
+  why: string,
+): AwsCall {
+  return {
+    action,
+    resource: `arn:\${Partition}:ecs:\${Region}:\${Account}:${resourceType}/\${name:${clusterArn}}/0123456789abcdef`,
+    context: { 'ecs:cluster': `\${${clusterArn}}` },
+    why,
+  };
+}
+
 /** One deploy-time function's calls. */
 export interface FunctionCalls {
   /** The function's construct id inside the construct (the template's `aws:cdk:path` ends with `/<id>/Resource`). */

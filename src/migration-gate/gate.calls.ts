@@ -1,10 +1,10 @@
-import { FunctionCalls } from '../internal/aws-calls';
+import { clusterCall, FunctionCalls } from '../internal/aws-calls';
 
-/** The migration gate's AWS calls (gate.ts, internal/rollback.ts), proven allowed by the IAM simulation. */
+/** The migration starter's AWS calls (gate.ts, internal/rollback.ts), proven allowed by the IAM simulation. */
 export const GATE_STARTER_CALLS: FunctionCalls = {
   functionId: 'MigrationStarter',
   customResourceType: 'Custom::MigrationGate',
-  sources: ['internal/rollback.ts'],
+  sources: ['migration-gate/gate.ts', 'internal/rollback.ts'],
   calls: [
     {
       action: 'ecs:RunTask',
@@ -12,18 +12,15 @@ export const GATE_STARTER_CALLS: FunctionCalls = {
       context: { 'ecs:cluster': '${prop:Cluster}' },
       why: 'the one-off migration task',
     },
-    {
+    ...[
+      ['TaskRoleArn', 'the migration task runs as the app'],
+      ['ExecutionRoleArn', 'ECS pulls the image and injects the secrets for it'],
+    ].map(([role, why]) => ({
       action: 'iam:PassRole',
-      resource: '${prop:TaskDefinition>TaskRoleArn}',
+      resource: `\${prop:TaskDefinition>${role}}`,
       context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
-      why: 'the migration task runs as the app',
-    },
-    {
-      action: 'iam:PassRole',
-      resource: '${prop:TaskDefinition>ExecutionRoleArn}',
-      context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
-      why: 'ECS pulls the image and injects the secrets for it',
-    },
+      why,
+    })),
     { action: 'cloudformation:DescribeStacks', resource: '${StackId}', why: 'is the stack rolling back?' },
   ],
 };
@@ -32,22 +29,10 @@ export const GATE_STARTER_CALLS: FunctionCalls = {
 export const GATE_WAITER_CALLS: FunctionCalls = {
   functionId: 'MigrationWaiter',
   customResourceType: 'Custom::MigrationGate',
-  sources: [],
+  // gate.ts serves both functions: RunTask is the starter's, the rest the waiter's (the test checks them together).
+  sources: ['migration-gate/gate.ts'],
   calls: [
-    {
-      action: 'ecs:DescribeTasks',
-      resource: 'arn:${Partition}:ecs:${Region}:${Account}:task/${name:prop:Cluster}/0123456789abcdef',
-      context: { 'ecs:cluster': '${prop:Cluster}' },
-      why: 'the migration task’s state and exit code',
-    },
-    {
-      action: 'ecs:StopTask',
-      resource: 'arn:${Partition}:ecs:${Region}:${Account}:task/${name:prop:Cluster}/0123456789abcdef',
-      context: { 'ecs:cluster': '${prop:Cluster}' },
-      why: 'a migration past its timeout is stopped',
-    },
+    clusterCall('ecs:DescribeTasks', 'task', 'prop:Cluster', 'the migration task’s state and exit code'),
+    clusterCall('ecs:StopTask', 'task', 'prop:Cluster', 'a migration past its timeout is stopped'),
   ],
 };
-
-/** gate.ts's commands are split between the two functions: RunTask is the starter's, the rest the waiter's. */
-export const GATE_SOURCES = ['migration-gate/gate.ts'];

@@ -2,7 +2,7 @@ import { randomBytes } from 'crypto';
 import { Client } from 'pg';
 import { ensureAppUser } from '../../src/database/app-user/statements';
 import { canLogIn } from '../../tools/rotation-simulation';
-import { MasterDatabase } from '../../tools/scram-postgres';
+import { createMasterDatabase, MasterDatabase, ScramServer } from '../../tools/scram-postgres';
 
 /** What the handover suites share: the master's schema, the app's next migration, and how to run the bootstrap. */
 
@@ -87,4 +87,27 @@ export async function ownedBy(db: MasterDatabase, role: string): Promise<string[
     [role],
   );
   return rows.map((r) => r.what);
+}
+
+/** A database in which the master built MASTER_SCHEMA. */
+export async function databaseWithMasterSchema(server: ScramServer): Promise<MasterDatabase> {
+  const db = await createMasterDatabase(server);
+  const admin = await db.connect(db.master);
+  await admin.query(MASTER_SCHEMA);
+  await admin.end();
+  return db;
+}
+
+/** A database whose app user (`first`) created a table `orders`, then renamed to `second` by the bootstrap. */
+export async function renamedAfterOrders(server: ScramServer) {
+  const db = await createMasterDatabase(server);
+  const first = newUser();
+  const firstLogin = newLogin(first);
+  await run(db, first, firstLogin);
+  const app = await db.connect(firstLogin);
+  await app.query('CREATE TABLE orders (id int)');
+  await app.end();
+  const second = newUser();
+  await run(db, second, newLogin(second), [first]);
+  return { db, first, firstLogin, second };
 }

@@ -1,6 +1,15 @@
-import { APP_MIGRATION, MASTER_SCHEMA, migrateAs, newLogin, newUser, ownedBy, run } from './handover-fixtures';
+import {
+  APP_MIGRATION,
+  databaseWithMasterSchema,
+  migrateAs,
+  newLogin,
+  newUser,
+  ownedBy,
+  renamedAfterOrders,
+  run,
+} from './handover-fixtures';
 import { cloneOf } from '../../src/database/app-user/statements';
-import { createMasterDatabase, MasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
+import { createMasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
 
 /**
  * The handover of what the master user built for the app before the app had a user of its own (the upgrade path), and
@@ -17,18 +26,9 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
-/** A database in which the master built MASTER_SCHEMA. */
-async function databaseWithMasterSchema(): Promise<MasterDatabase> {
-  const db = await createMasterDatabase(server);
-  const admin = await db.connect(db.master);
-  await admin.query(MASTER_SCHEMA);
-  await admin.end();
-  return db;
-}
-
 describe('the master built the schema before the app had its own user (the upgrade path)', () => {
   test('fails on the defect: without a handover, the app user cannot alter a single kind of object', async () => {
-    const db = await databaseWithMasterSchema();
+    const db = await databaseWithMasterSchema(server);
     const user = newUser();
     const login = newLogin(user);
     // The app user, as the bootstrap makes it, but the master keeps everything (what the old bootstrap left).
@@ -39,7 +39,7 @@ describe('the master built the schema before the app had its own user (the upgra
   });
 
   test('after the bootstrap, every migration statement works and the master owns nothing in the database', async () => {
-    const db = await databaseWithMasterSchema();
+    const db = await databaseWithMasterSchema(server);
     const user = newUser();
     const login = newLogin(user);
     const report = await run(db, user, login);
@@ -103,7 +103,7 @@ describe('the master built the schema before the app had its own user (the upgra
 
 describe('database.appUsername renamed on a live stack', () => {
   test('everything the previous user owns goes to the new one; the previous login keeps working until its tasks are gone', async () => {
-    const db = await databaseWithMasterSchema();
+    const db = await databaseWithMasterSchema(server);
     const before = newUser();
     const beforeLogin = newLogin(before);
     await run(db, before, beforeLogin);
@@ -127,15 +127,7 @@ describe('database.appUsername renamed on a live stack', () => {
   });
 
   test('renamed back (a rollback), everything returns to the first user', async () => {
-    const db = await createMasterDatabase(server);
-    const first = newUser();
-    const firstLogin = newLogin(first);
-    await run(db, first, firstLogin);
-    const app = await db.connect(firstLogin);
-    await app.query('CREATE TABLE orders (id int)');
-    await app.end();
-    const second = newUser();
-    await run(db, second, newLogin(second), [first]);
+    const { db, first, firstLogin, second } = await renamedAfterOrders(server);
     expect(await ownedBy(db, second)).toEqual(['table orders']);
     await run(db, first, firstLogin, [second]);
     expect(await ownedBy(db, first)).toEqual(['table orders']);

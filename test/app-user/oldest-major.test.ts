@@ -1,4 +1,12 @@
-import { MASTER_SCHEMA, migrateAs, newLogin, newUser, ownedBy, run } from './handover-fixtures';
+import {
+  databaseWithMasterSchema,
+  migrateAs,
+  newLogin,
+  newUser,
+  ownedBy,
+  renamedAfterOrders,
+  run,
+} from './handover-fixtures';
 import { cloneOf } from '../../src/database/app-user/statements';
 import { canLogIn, rotate } from '../../tools/rotation-simulation';
 import { createMasterDatabase, OLDEST_POSTGRES_MAJOR, ScramServer, startScramServer } from '../../tools/scram-postgres';
@@ -24,10 +32,7 @@ test(`the server is PostgreSQL ${OLDEST_POSTGRES_MAJOR} and requires TLS`, async
 });
 
 test('the bootstrap hands over what the master built, and the app migrates as itself and as its clone after rotations', async () => {
-  const db = await createMasterDatabase(server);
-  const master = await db.connect(db.master);
-  await master.query(MASTER_SCHEMA);
-  await master.end();
+  const db = await databaseWithMasterSchema(server);
   const user = newUser();
   const secret = { current: newLogin(user) };
   const report = await run(db, user, secret.current);
@@ -47,15 +52,7 @@ test('the bootstrap hands over what the master built, and the app migrates as it
 });
 
 test('renaming the app user hands everything to the new user and keeps the previous login working', async () => {
-  const db = await createMasterDatabase(server);
-  const first = newUser();
-  const firstLogin = newLogin(first);
-  await run(db, first, firstLogin);
-  const app = await db.connect(firstLogin);
-  await app.query('CREATE TABLE orders (id int)');
-  await app.end();
-  const second = newUser();
-  await run(db, second, newLogin(second), [first]);
+  const { db, firstLogin, second } = await renamedAfterOrders(server);
   expect(await ownedBy(db, second)).toEqual(['table orders']);
   const old = await db.connect(firstLogin);
   await old.query('INSERT INTO orders VALUES (1)');

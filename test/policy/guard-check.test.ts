@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, CfnResource } from 'aws-cdk-lib';
+import { GUARD_BINARY, VALIDATOR_DIR } from '../../tools/policy-harness';
 import { scenario, ScenarioName } from '../../tools/policy-scenarios';
 
 /** The command a consumer runs (bin/fwsd-guard-check, the package's `fwsd-guard-check`). */
@@ -18,17 +19,15 @@ function synthesize(name: ScenarioName, tamper?: (s: ReturnType<typeof scenario>
   return outdir;
 }
 
-const VALIDATOR_DIR = path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json'));
-const GUARD = path.join(VALIDATOR_DIR, 'bin', 'ubuntu', process.arch === 'arm64' ? 'aarch64' : 'x86_64', 'cfn-guard');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { controlTowerRuleFiles } = require('../../bin/fwsd-guard-check');
+const { allControlTowerRuleFiles, controlTowerRuleFiles } = require('../../bin/fwsd-guard-check');
 
 /** cfn-guard's own structured result for rule files over one template: the rules that passed, failed and skipped. */
 function guardStatuses(rules: string[], template: object) {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'guard-status-')), 'template.json');
   fs.writeFileSync(file, JSON.stringify(template));
   const args = ['validate', ...rules.flatMap((r) => ['--rules', r]), '--data', file, '--output-format', 'json'];
-  const out = spawnSync(GUARD, [...args, '--show-summary', 'none', '--structured'], { encoding: 'utf8' });
+  const out = spawnSync(GUARD_BINARY, [...args, '--show-summary', 'none', '--structured'], { encoding: 'utf8' });
   const [result] = JSON.parse(out.stdout) as Array<{
     compliant: string[];
     not_compliant: unknown[];
@@ -79,12 +78,7 @@ describe('fwsd-guard-check: cfn-guard with the Control Tower rules and the libra
     const template = JSON.parse(fs.readFileSync(path.join(synthesize('dev'), 'Policy-dev.template.json'), 'utf8'));
     const typeless = controlTowerRuleFiles(VALIDATOR_DIR, { Resources: { X: { Type: 'AWS::None::None' } } }).length;
     const kept: string[] = controlTowerRuleFiles(VALIDATOR_DIR, template);
-    const walk = (dir: string): string[] =>
-      fs
-        .readdirSync(dir, { withFileTypes: true })
-        .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
-        .filter((f) => f.endsWith('.guard'));
-    const every = walk(path.join(VALIDATOR_DIR, 'rules', 'control-tower', 'cfn-guard'));
+    const every: string[] = allControlTowerRuleFiles(VALIDATOR_DIR);
     const dropped = every.filter((f) => !kept.includes(f));
     // Files naming no resource type would be kept for every template: there are none today.
     expect(typeless).toBe(0);

@@ -1,4 +1,4 @@
-import { FunctionCalls } from '../../internal/aws-calls';
+import { clusterCall, FunctionCalls } from '../../internal/aws-calls';
 
 /** The redeploy function's AWS calls (redeploy.ts), proven allowed by the IAM simulation. */
 export const REDEPLOY_CALLS: FunctionCalls = {
@@ -10,18 +10,8 @@ export const REDEPLOY_CALLS: FunctionCalls = {
       resource: 'arn:${Partition}:ecs:${Region}:${Account}:service/${name:env:CLUSTER}/${env:SERVICE}',
       why: 'a new deployment after the rotation',
     },
-    {
-      action: 'ecs:ListTasks',
-      resource: 'arn:${Partition}:ecs:${Region}:${Account}:container-instance/${name:env:CLUSTER}/0123456789abcdef',
-      context: { 'ecs:cluster': '${env:CLUSTER}' },
-      why: 'which tasks the service runs',
-    },
-    {
-      action: 'ecs:DescribeTasks',
-      resource: 'arn:${Partition}:ecs:${Region}:${Account}:task/${name:env:CLUSTER}/0123456789abcdef',
-      context: { 'ecs:cluster': '${env:CLUSTER}' },
-      why: 'whether every task runs the current task definition',
-    },
+    clusterCall('ecs:ListTasks', 'container-instance', 'env:CLUSTER', 'which tasks the service runs'),
+    clusterCall('ecs:DescribeTasks', 'task', 'env:CLUSTER', 'whether every task runs the current task definition'),
     ...['DescribeSecret', 'CancelRotateSecret', 'RotateSecret', 'TagResource', 'UntagResource'].map((call) => ({
       action: `secretsmanager:${call}`,
       resource: '${env:SECRET_ARN}',

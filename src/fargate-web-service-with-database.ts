@@ -1,4 +1,4 @@
-import { CfnOutput, CustomResource, Duration, Tags, Token } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, Tags } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -16,9 +16,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { addRedeployAfterRotation, createAppUserBootstrap } from './database/app-user/app-user';
 import { cloneOf } from './database/app-user/statements';
-import { allowServiceToReachDatabase, createDatabase } from './database/database';
+import { allowServiceToReachDatabase, createDatabase, IDENTIFIER_RULE, POSTGRES_IDENTIFIER } from './database/database';
 import { PROFILE_TAG } from './defaults';
 import { Acknowledgements } from './internal/acknowledge';
+import { isKnown, PropChecker } from './internal/validation';
 import { createLoadBalancer } from './load-balancer/load-balancer';
 import { LogGroupFactory } from './logging';
 import { createMigrationGate, migrationEnvironment } from './migration-gate/migration-gate';
@@ -148,7 +149,9 @@ export class FargateWebServiceWithDatabase extends Construct {
 
     const logGroups = new LogGroupFactory(this, parts.logging, acks);
     this.logEncryptionKey = logGroups.key;
-    this.vpc = createNetwork(this, parts.network, { logGroups, acks });
+    const network = createNetwork(this, parts.network, { logGroups, acks });
+    this.vpc = network.vpc;
+    this.flowLog = network.flowLog;
     this.repository = createRepository(this, parts.repository, acks);
     const database = createDatabase(this, parts.database, {
       vpc: this.vpc,
@@ -201,9 +204,8 @@ export class FargateWebServiceWithDatabase extends Construct {
     service.service.node.addDependency(this.databaseAppUser);
     this.databaseSecurityGroup = database.securityGroup;
     this.databaseEncryptionKey = database.encryptionKey;
-    this.databaseParameterGroup = this.node.findChild('DatabaseParameters') as rds.ParameterGroup;
-    this.backupPlan = this.node.tryFindChild('BackupPlan') as backup.BackupPlan | undefined;
-    this.flowLog = this.vpc.node.tryFindChild('FlowLog') as ec2.FlowLog | undefined;
+    this.databaseParameterGroup = database.parameterGroup;
+    this.backupPlan = database.backupPlan;
     this.loadBalancer = lb.loadBalancer;
     this.listener = lb.listener;
     this.httpListener = lb.httpListener;
@@ -353,19 +355,19 @@ export class FargateWebServiceWithDatabase extends Construct {
    * with `rds_iam` can no longer use its password). The master login and the app's two logins are refused.
    */
   public grantConnect(grantee: iam.IGrantable, dbUser: string): iam.Grant {
-    if (!this.databaseLogins.iamAuthentication) {
-      throw new Error(`${this.node.path}: grantConnect needs \`database.iamAuthentication\` on; it is off.`);
-    }
-    if (!Token.isUnresolved(dbUser) && !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(dbUser)) {
-      throw new Error(
-        `${this.node.path}: grantConnect: dbUser must start with a letter and contain only letters, digits and underscores (at most 63), got "${dbUser}".`,
-      );
-    }
-    if (this.databaseLogins.managed.includes(dbUser)) {
-      throw new Error(
-        `${this.node.path}: grantConnect: "${dbUser}" is a login the construct manages with a password (${this.databaseLogins.managed.join(', ')}); name a login of your own that has rds_iam.`,
-      );
-    }
+    const check = new PropChecker(this);
+    check.refuse(
+      !this.databaseLogins.iamAuthentication,
+      'grantConnect needs `database.iamAuthentication` on; it is off.',
+    );
+    check.refuse(
+      isKnown(dbUser) && !POSTGRES_IDENTIFIER.test(dbUser),
+      `grantConnect: dbUser must ${IDENTIFIER_RULE}, got "${dbUser}".`,
+    );
+    check.refuse(
+      this.databaseLogins.managed.includes(dbUser),
+      `grantConnect: "${dbUser}" is a login the construct manages with a password (${this.databaseLogins.managed.join(', ')}); name a login of your own that has rds_iam.`,
+    );
     return this.database.grantConnect(grantee, dbUser);
   }
 

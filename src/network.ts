@@ -217,11 +217,11 @@ export function createNetwork(
   scope: Construct,
   network: ResolvedNetwork,
   inputs: { readonly logGroups: LogGroupFactory; readonly acks: Acknowledgements },
-): ec2.IVpc {
+): { readonly vpc: ec2.IVpc; readonly flowLog?: ec2.FlowLog } {
   if (network.vpc) {
     const { vpc, taskEgress } = network;
     if (taskEgress) scope.node.addValidation({ validate: () => validateTaskEgress(scope, vpc, taskEgress) });
-    return vpc;
+    return { vpc };
   }
 
   const subnetConfiguration: ec2.SubnetConfiguration[] = [
@@ -258,9 +258,10 @@ export function createNetwork(
         'A CDK-owned provider function that only calls the EC2 API to remove the default security group rules; it needs no VPC access.',
     });
   }
+  let flowLog: ec2.FlowLog | undefined;
   if (network.flowLogs) {
     const logGroup = inputs.logGroups.createLogGroup(scope, 'FlowLogs');
-    const flowLog = vpc.addFlowLog('FlowLog', {
+    flowLog = vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
@@ -268,5 +269,5 @@ export function createNetwork(
       acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
     }
   }
-  return vpc;
+  return { vpc, flowLog };
 }

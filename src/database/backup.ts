@@ -14,7 +14,7 @@ export function addBackupPlan(
   key: kms.IKey,
   removalPolicy: RemovalPolicy,
   acks: Acknowledgements,
-) {
+): backup.BackupPlan {
   const vault = new backup.BackupVault(scope, 'BackupVault', {
     encryptionKey: key,
     removalPolicy: removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
@@ -44,4 +44,5 @@ export function addBackupPlan(
       reason: 'The AWS managed policy is the documented permission set for AWS Backup and is kept current by AWS.',
     });
   }
+  return plan;
 }

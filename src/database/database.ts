@@ -1,4 +1,5 @@
 import { CfnResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -24,8 +25,8 @@ export type ResolvedDatabase = Resolved<DatabaseOptions, 'encryptionKey'> & { re
  */
 const OLDEST_MAJOR = 14;
 
-const POSTGRES_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
-const IDENTIFIER_RULE = 'start with a letter and contain only letters, digits and underscores (at most 63)';
+export const POSTGRES_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+export const IDENTIFIER_RULE = 'start with a letter and contain only letters, digits and underscores (at most 63)';
 const APP_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,56}$/;
 const APP_IDENTIFIER_RULE =
   'start with a letter and contain only letters, digits and underscores, at most 57 (the rotation adds `_clone` for its second login)';
@@ -133,6 +134,10 @@ export interface DatabaseParts {
   readonly rotation?: Rotations;
   readonly encryptionKey: kms.IKey;
   readonly securityGroup: ec2.SecurityGroup;
+  /** The parameter group (TLS required, logging settings). */
+  readonly parameterGroup: rds.ParameterGroup;
+  /** The AWS Backup plan, when `database.backupPlan` is on. */
+  readonly backupPlan?: backup.BackupPlan;
 }
 
 /** What the database needs from the other parts. */
@@ -255,9 +260,8 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
       });
     }
   }
-  if (d.backupPlan) {
-    addBackupPlan(scope, instance, encryptionKey, d.removalPolicy, acks);
-  } else if (dev) {
+  const backupPlan = d.backupPlan ? addBackupPlan(scope, instance, encryptionKey, d.removalPolicy, acks) : undefined;
+  if (!backupPlan && dev) {
     acks.acknowledge(instance, {
       rules: [
         'rds_instance_backup_enabled_check',
@@ -267,7 +271,16 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
         'The dev profile keeps one day of automated backups and no AWS Backup plan; prod keeps 14 days and a backup plan.',
     });
   }
-  return { instance, masterSecret: instance.secret!, appSecret, rotation, encryptionKey, securityGroup };
+  return {
+    instance,
+    masterSecret: instance.secret!,
+    appSecret,
+    rotation,
+    encryptionKey,
+    securityGroup,
+    parameterGroup,
+    backupPlan,
+  };
 }
 
 function createDatabaseKey(scope: Construct, removalPolicy: RemovalPolicy, acks: Acknowledgements): kms.Key {

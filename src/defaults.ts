@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { CredentialRotation } from './database/credential-rotation';
+import { RdsProxy } from './database/proxy-choice';
 import { AccessLogs, Https, WebAcl } from './load-balancer/choices';
 import { Alarms } from './monitoring/alarms-choice';
 import { EnvironmentProfile } from './profile';
@@ -126,6 +127,7 @@ export const DEFAULTS = {
   'DatabaseOptions.rotation': byProfile(CredentialRotation.disabled(), CredentialRotation.every(Duration.days(30))),
   'DatabaseOptions.backupPlan': byProfile(false, true),
   'DatabaseOptions.iamAuthentication': true,
+  'DatabaseOptions.proxy': RdsProxy.none(),
 
   'MigrationOptions.timeout': Duration.minutes(15),
   'MigrationOptions.disableMigrateOnStart': true,

@@ -14,9 +14,15 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { addRedeployAfterRotation, createAppUserBootstrap } from './database/app-user/app-user';
+import { addMasterRotationAlarm, addRedeployAfterRotation, createAppUserBootstrap } from './database/app-user/app-user';
 import { cloneOf } from './database/app-user/statements';
-import { allowServiceToReachDatabase, createDatabase, IDENTIFIER_RULE, POSTGRES_IDENTIFIER } from './database/database';
+import {
+  allowServiceToReachDatabase,
+  createDatabase,
+  DATABASE_PORT,
+  IDENTIFIER_RULE,
+  POSTGRES_IDENTIFIER,
+} from './database/database';
 import { PROFILE_TAG } from './defaults';
 import { Acknowledgements } from './internal/acknowledge';
 import { isKnown, PropChecker } from './internal/validation';
@@ -93,9 +99,12 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly databaseSecurityGroup: ec2.SecurityGroup;
   /**
    * The app's database credentials (`host`, `port`, `dbname`, `username`, `password`): its own least-privileged
-   * user, what the service and the migration task receive.
+   * user, what the service and the migration task receive. None with `database.proxy`: the app user then
+   * authenticates with IAM and has no password.
    */
-  public readonly databaseSecret: secretsmanager.ISecret;
+  public readonly databaseSecret?: secretsmanager.ISecret;
+  /** The RDS Proxy in front of the database, when `database.proxy` chooses one. */
+  public readonly databaseProxy?: rds.DatabaseProxy;
   /** The master user's credentials: read only by the app-user bootstrap and the rotation functions. */
   public readonly databaseMasterSecret: secretsmanager.ISecret;
   /** The custom resource that creates or repairs the app's database user before each new task definition starts. */
@@ -174,7 +183,14 @@ export class FargateWebServiceWithDatabase extends Construct {
       assignPublicIp: parts.network.assignPublicIp,
       image: parts.image,
       repository: this.repository,
-      databaseSecret: database.appSecret,
+      databaseAccess: database.appSecret
+        ? { secret: database.appSecret }
+        : {
+            proxy: database.proxy!.proxy,
+            port: DATABASE_PORT,
+            databaseName: parts.database.databaseName,
+            username: parts.database.appUsername,
+          },
       loadBalancer: lb.loadBalancer,
       targetGroup: lb.targetGroup,
       strategy: parts.rollout.strategy,
@@ -189,6 +205,7 @@ export class FargateWebServiceWithDatabase extends Construct {
 
     this.database = database.instance;
     this.databaseSecret = database.appSecret;
+    this.databaseProxy = database.proxy?.proxy;
     this.databaseMasterSecret = database.masterSecret;
     this.databaseAppUser = createAppUserBootstrap(this, {
       vpc: this.vpc,
@@ -200,8 +217,10 @@ export class FargateWebServiceWithDatabase extends Construct {
       logGroups,
       acks,
     });
-    // The first task must find its user; every new task definition finds it checked.
+    // The first task must find its user; every new task definition finds it checked. Behind a proxy, the proxy must
+    // also have its target registered.
     service.service.node.addDependency(this.databaseAppUser);
+    if (database.proxy) service.service.node.addDependency(database.proxy.proxy);
     this.databaseSecurityGroup = database.securityGroup;
     this.databaseEncryptionKey = database.encryptionKey;
     this.databaseParameterGroup = database.parameterGroup;
@@ -233,11 +252,13 @@ export class FargateWebServiceWithDatabase extends Construct {
         service: this.service,
         securityGroup: this.serviceSecurityGroup,
         database: this.database,
-        databaseSecurityGroup: this.databaseSecurityGroup,
+        // Behind the proxy the migration task reaches the proxy, and the proxy the database.
+        databaseSecurityGroup: database.proxy?.securityGroup ?? this.databaseSecurityGroup,
         appUser: this.databaseAppUser,
         logGroups,
         acks,
       });
+      if (database.proxy) this.migrationGate.node.addDependency(database.proxy.proxy);
     }
 
     // Each metric is defined once, for the alarms, the deployment alarms and the dashboard.
@@ -256,9 +277,10 @@ export class FargateWebServiceWithDatabase extends Construct {
       action: monitoring.alarmAction,
     });
     let rotationAlarms: cloudwatch.Alarm[] = [];
-    if (database.rotation) {
+    if (database.rotation?.app && database.rotation.schedules.app && database.appSecret) {
       rotationAlarms = addRedeployAfterRotation(this, {
-        rotation: database.rotation,
+        appRotation: database.rotation.app,
+        appSchedule: database.rotation.schedules.app,
         schedule: parts.database.rotation._schedule!,
         appSecret: database.appSecret,
         cluster: this.cluster,
@@ -267,10 +289,15 @@ export class FargateWebServiceWithDatabase extends Construct {
         acks,
         alarms: parts.monitoring.alarms ? { action: monitoring.alarmAction } : undefined,
       }).alarms;
+    }
+    if (database.rotation && parts.monitoring.alarms) {
+      rotationAlarms.push(addMasterRotationAlarm(this, database.rotation.master, monitoring.alarmAction));
+    }
+    if (database.rotation) {
       // Neither password rotates before the app user exists: the bootstrap reads the master password, and the
       // multi-user rotation refuses to run while the app's current login fails.
       for (const schedule of Object.values(database.rotation.schedules)) {
-        schedule.node.addDependency(this.databaseAppUser);
+        schedule?.node.addDependency(this.databaseAppUser);
       }
     }
     this.alarms = [...monitoring.alarms, ...rotationAlarms];
@@ -381,7 +408,12 @@ export class FargateWebServiceWithDatabase extends Construct {
       LogGroupName: [this.logGroup.logGroupName, 'Log group of the application container'],
       DatabaseEndpoint: [this.database.dbInstanceEndpointAddress, 'Database endpoint address'],
       DatabaseInstanceId: [this.database.instanceIdentifier, 'Database instance identifier'],
-      DatabaseSecretArn: [this.databaseSecret.secretArn, "ARN of the app's database credentials secret"],
+      ...(this.databaseSecret
+        ? { DatabaseSecretArn: [this.databaseSecret.secretArn, "ARN of the app's database credentials secret"] }
+        : {}),
+      ...(this.databaseProxy
+        ? { DatabaseProxyEndpoint: [this.databaseProxy.endpoint, 'RDS Proxy endpoint the service connects to'] }
+        : {}),
       DatabaseMasterSecretArn: [
         this.databaseMasterSecret.secretArn,
         'ARN of the master credentials secret (administration only)',

@@ -10,3 +10,4 @@ export * from './service/rollout-strategy';
 export * from './database/credential-rotation';
 export * from './monitoring/alarms-choice';
 export * from './service/database-variables';
+export * from './database/proxy-choice';

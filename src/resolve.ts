@@ -77,12 +77,15 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
   const migrations = resolveMigrations(check, props.migrations, defaults, {
     containerEnvironment: container.environment,
   });
-  checkRotationOutlastsRollout(check, {
-    rotation: database.rotation,
-    strategy: String(props.service?.rolloutStrategy ?? defaults['ServiceOptions.rolloutStrategy']),
-    bakeMinutes: rollout.strategy.bakeMinutes,
-    migrationMinutes: migrations && !migrations.timeout.isUnresolved() ? migrations.timeout.toMinutes() : undefined,
-  });
+  // Behind a proxy the app has no password: nothing is redeployed after a rotation.
+  if (!database.proxy) {
+    checkRotationOutlastsRollout(check, {
+      rotation: database.rotation,
+      strategy: String(props.service?.rolloutStrategy ?? defaults['ServiceOptions.rolloutStrategy']),
+      bakeMinutes: rollout.strategy.bakeMinutes,
+      migrationMinutes: migrations && !migrations.timeout.isUnresolved() ? migrations.timeout.toMinutes() : undefined,
+    });
+  }
   checkConnectionBudget(check, {
     maxCapacity: scaling.maxCapacity,
     poolSize: container.databasePoolSize,
@@ -90,6 +93,7 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     rotation: database.rotation._schedule !== undefined,
     reserve: defaults['Fixed.databaseConnectionReserve'],
     instanceType: database.instanceType,
+    proxyMaxConnectionsPercent: database.proxy?.maxConnectionsPercent,
   });
   return {
     profile,

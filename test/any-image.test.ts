@@ -137,7 +137,7 @@ describe.each([
 
   test("every database variable reads the rotating app secret (so each new task gets the current login), never the master's", () => {
     const container = containerOf(template);
-    const app = JSON.stringify(stack.resolve(construct.databaseSecret.secretArn));
+    const app = JSON.stringify(stack.resolve(construct.databaseSecret!.secretArn));
     const master = JSON.stringify(stack.resolve(construct.databaseMasterSecret.secretArn));
     expect(container.Secrets).toHaveLength(5);
     for (const s of container.Secrets) {

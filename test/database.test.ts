@@ -108,7 +108,7 @@ describe('database', () => {
     expect(
       schedules.map((s) => s.Properties.SecretId).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
     ).toEqual(
-      [stack.resolve(construct.databaseSecret.secretArn), masterAttachment].sort((a, b) =>
+      [stack.resolve(construct.databaseSecret!.secretArn), masterAttachment].sort((a, b) =>
         JSON.stringify(a).localeCompare(JSON.stringify(b)),
       ),
     );

@@ -268,7 +268,7 @@ describe('service', () => {
       ApiLogGroupName: ref(construct.logGroup),
       ApiDatabaseEndpoint: stack.resolve(construct.database.dbInstanceEndpointAddress),
       ApiDatabaseInstanceId: ref(construct.database),
-      ApiDatabaseSecretArn: stack.resolve(construct.databaseSecret.secretArn),
+      ApiDatabaseSecretArn: stack.resolve(construct.databaseSecret!.secretArn),
       ApiDatabaseMasterSecretArn: stack.resolve(construct.databaseMasterSecret.secretArn),
     });
   });

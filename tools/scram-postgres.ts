@@ -232,7 +232,14 @@ export interface MasterDatabase {
   asSuperuser<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
-export async function createMasterDatabase(server: ScramServer): Promise<MasterDatabase> {
+/**
+ * A database owned by a new CREATEROLE master login, as RDS's master user owns the database it creates. With
+ * `rdsIam`, the server also has RDS's `rds_iam` role (NOLOGIN), which the master may grant, as on RDS.
+ */
+export async function createMasterDatabase(
+  server: ScramServer,
+  options: { readonly rdsIam?: boolean } = {},
+): Promise<MasterDatabase> {
   const suffix = randomBytes(4).toString('hex');
   const master = { username: `master_${suffix}`, password: randomBytes(18).toString('base64url') };
   const database = `app_${suffix}`;
@@ -254,6 +261,16 @@ export async function createMasterDatabase(server: ScramServer): Promise<MasterD
   };
   await asSuperuser(`CREATE ROLE ${master.username} WITH LOGIN CREATEROLE CREATEDB PASSWORD '${master.password}'`);
   await asSuperuser(`CREATE DATABASE ${database} OWNER ${master.username}`);
+  if (options.rdsIam) {
+    await asSuperuser(
+      'DO $$ BEGIN CREATE ROLE rds_iam NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$',
+    );
+    const [{ num }] = await asSuperuser("SELECT current_setting('server_version_num')::int AS num");
+    // The master may grant rds_iam without being a member (PostgreSQL 16 tells ADMIN apart from membership).
+    await asSuperuser(
+      `GRANT rds_iam TO ${master.username} WITH ${num >= 160000 ? 'ADMIN TRUE, INHERIT FALSE, SET FALSE' : 'ADMIN OPTION'}`,
+    );
+  }
   // PostgreSQL 15's public schema belongs to pg_database_owner, so the master user owns it through the database.
   const endpoint = { host: server.host, port: server.port, database, ssl: server.tls };
   return {

@@ -45,6 +45,11 @@ export interface ConnectionDemand {
   readonly rotation: boolean;
   readonly reserve: number;
   readonly instanceType: ec2.InstanceType;
+  /**
+   * With RDS Proxy, the share of `max_connections` (percent) the proxy may open: the tasks and the migration task
+   * connect to the proxy, which multiplexes them over at most that many, and the app has no password to rotate.
+   */
+  readonly proxyMaxConnectionsPercent?: number;
 }
 
 /**
@@ -56,24 +61,38 @@ export function checkConnectionBudget(check: PropChecker, demand: ConnectionDema
   const memory = instanceMemoryBytes(demand.instanceType);
   if (memory === undefined || !isKnown(demand.maxCapacity) || !isKnown(demand.poolSize)) return;
   const limit = maxConnections(memory);
-  const parts = [
-    `\`scaling.maxCapacity\` (${demand.maxCapacity}) x \`container.databasePoolSize\` (${demand.poolSize})`,
-  ];
-  let total = demand.maxCapacity * demand.poolSize;
-  if (demand.migrationTask) {
-    parts.push(`the migration task (${demand.poolSize})`);
-    total += demand.poolSize;
+  const proxyPercent = demand.proxyMaxConnectionsPercent;
+  const parts: string[] = [];
+  let total = 0;
+  if (proxyPercent !== undefined) {
+    if (!isKnown(proxyPercent)) return;
+    const share = Math.floor((limit * proxyPercent) / 100);
+    parts.push(`the proxy's \`maxConnectionsPercent\` (${proxyPercent} % of ${limit} = ${share})`);
+    total += share;
+  } else {
+    parts.push(`\`scaling.maxCapacity\` (${demand.maxCapacity}) x \`container.databasePoolSize\` (${demand.poolSize})`);
+    total += demand.maxCapacity * demand.poolSize;
+    if (demand.migrationTask) {
+      parts.push(`the migration task (${demand.poolSize})`);
+      total += demand.poolSize;
+    }
   }
   parts.push('the app-user bootstrap (1)');
   total += 1;
   if (demand.rotation) {
-    parts.push('the rotation functions (2)');
-    total += 2;
+    // Behind a proxy only the master's password rotates.
+    const functions = proxyPercent !== undefined ? 1 : 2;
+    parts.push(`the rotation function${functions > 1 ? 's' : ''} (${functions})`);
+    total += functions;
   }
   parts.push(`a reserve (${demand.reserve})`);
   total += demand.reserve;
+  const remedy =
+    proxyPercent !== undefined
+      ? 'lower `database.proxy` maxConnectionsPercent, or choose a larger `database.instanceType`'
+      : 'lower `scaling.maxCapacity` or `container.databasePoolSize`, choose a larger `database.instanceType`, or put RdsProxy.iamAuthenticated() in front (`database.proxy`)';
   check.refuse(
     total > limit,
-    `${parts.join(' + ')} = ${total} connections, more than the ${limit} that \`database.instanceType\` ${demand.instanceType} allows (max_connections); lower \`scaling.maxCapacity\` or \`container.databasePoolSize\`, or choose a larger \`database.instanceType\`.`,
+    `${parts.join(' + ')} = ${total} connections, more than the ${limit} that \`database.instanceType\` ${demand.instanceType} allows (max_connections); ${remedy}.`,
   );
 }

@@ -16,8 +16,13 @@ import { isKnown, PropChecker, Resolved } from '../internal/validation';
 import { EnvironmentProfile } from '../profile';
 import { DatabaseOptions } from '../props';
 import { cloneOf, CLONE_SUFFIX } from './app-user/statements';
+import { createProxy, ProxyParts, resolveProxy, ResolvedProxy } from './proxy';
 
-export type ResolvedDatabase = Resolved<DatabaseOptions, 'encryptionKey'> & { readonly profile: EnvironmentProfile };
+export type ResolvedDatabase = Resolved<Omit<DatabaseOptions, 'proxy'>, 'encryptionKey'> & {
+  readonly profile: EnvironmentProfile;
+  /** The proxy in front of the instance, if any. */
+  readonly proxy?: ResolvedProxy;
+};
 
 /**
  * The oldest PostgreSQL major accepted: 14, the oldest RDS for PostgreSQL major in standard support (13's ended on
@@ -103,6 +108,8 @@ export function resolveDatabase(
   );
   check.wholeDays('database.backupRetention', d.backupRetention, 1, 35, ' (point-in-time recovery needs backups)');
   check.duration('database.rotation', d.rotation?._schedule, 86400, 1000 * 86400);
+  const iamAuthentication = d.iamAuthentication ?? defaults['DatabaseOptions.iamAuthentication'];
+  const proxy = resolveProxy(check, d.proxy ?? defaults['DatabaseOptions.proxy'], iamAuthentication);
   return {
     engineVersion,
     instanceType: d.instanceType ?? defaults['DatabaseOptions.instanceType'],
@@ -118,7 +125,8 @@ export function resolveDatabase(
     encryptionKey: d.encryptionKey,
     rotation: d.rotation ?? defaults['DatabaseOptions.rotation'],
     backupPlan: d.backupPlan ?? defaults['DatabaseOptions.backupPlan'],
-    iamAuthentication: d.iamAuthentication ?? defaults['DatabaseOptions.iamAuthentication'],
+    iamAuthentication,
+    proxy,
     profile,
   };
 }
@@ -128,9 +136,14 @@ export interface DatabaseParts {
   readonly instance: rds.DatabaseInstance;
   /** The master credentials: read only by the app-user bootstrap and the rotation functions. */
   readonly masterSecret: secretsmanager.ISecret;
-  /** The app's credentials (host, port, dbname, username, password): what the service and the migration task get. */
-  readonly appSecret: secretsmanager.ISecret;
-  /** The rotations, when rotation is on: the app secret's alternating users, the master's single user. */
+  /**
+   * The app's credentials (host, port, dbname, username, password): what the service and the migration task get.
+   * None behind a proxy: the app user then authenticates with IAM and has no password.
+   */
+  readonly appSecret?: secretsmanager.ISecret;
+  /** The RDS Proxy in front of the instance, when `database.proxy` chooses one. */
+  readonly proxy?: ProxyParts;
+  /** The rotations, when rotation is on: the app secret's alternating users (no app secret: none), the master's single user. */
   readonly rotation?: Rotations;
   readonly encryptionKey: kms.IKey;
   readonly securityGroup: ec2.SecurityGroup;
@@ -241,18 +254,31 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
   acknowledgeLogRetentionFunction(instance, acks);
 
   // The app's own login: the secret names the master secret (masterarn), which only the rotation function reads.
-  const appSecretResource = new rds.DatabaseSecret(scope, 'AppDatabaseSecret', {
-    username: d.appUsername,
-    dbname: d.databaseName,
-    encryptionKey,
-    masterSecret: instance.secret!,
-  });
-  const appSecret = appSecretResource.attach(instance);
+  // Behind a proxy the app user authenticates with IAM end to end and has no password, hence no secret.
+  const appSecretResource = d.proxy
+    ? undefined
+    : new rds.DatabaseSecret(scope, 'AppDatabaseSecret', {
+        username: d.appUsername,
+        dbname: d.databaseName,
+        encryptionKey,
+        masterSecret: instance.secret!,
+      });
+  const appSecret = appSecretResource?.attach(instance);
+  const proxy = d.proxy
+    ? createProxy(scope, d.proxy, {
+        instance,
+        databaseSecurityGroup: securityGroup,
+        vpc,
+        subnets: inputs.subnets,
+        appUsername: d.appUsername,
+        port: DATABASE_PORT,
+      })
+    : undefined;
 
   const schedule = d.rotation._schedule;
   const rotation = schedule ? addRotations(scope, { instance, appSecret, schedule, ...inputs }) : undefined;
   if (!schedule && dev) {
-    for (const s of [secret, appSecretResource]) {
+    for (const s of [secret, ...(appSecretResource ? [appSecretResource] : [])]) {
       acks.acknowledge(s, {
         rules: ['AwsSolutions-SMG4', ...inCompliancePacks('SecretsManagerRotationEnabled')],
         reason:
@@ -275,6 +301,7 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
     instance,
     masterSecret: instance.secret!,
     appSecret,
+    proxy,
     rotation,
     encryptionKey,
     securityGroup,
@@ -326,7 +353,11 @@ function acknowledgeLogRetentionFunction(instance: rds.DatabaseInstance, acks: A
   }
 }
 
-/** Opens the database port to the service's security group, and to nothing else. */
+/**
+ * Opens the database port to the service's security group, and to nothing else: on the proxy when there is one (the
+ * tasks then cannot reach the instance itself), else on the instance.
+ */
 export function allowServiceToReachDatabase(database: DatabaseParts, serviceSecurityGroup: ec2.ISecurityGroup): void {
-  database.instance.connections.allowFrom(serviceSecurityGroup, ec2.Port.tcp(DATABASE_PORT), 'The web service');
+  const target = database.proxy?.securityGroup ?? database.instance;
+  target.connections.allowFrom(serviceSecurityGroup, ec2.Port.tcp(DATABASE_PORT), 'The web service');
 }

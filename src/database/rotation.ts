@@ -6,15 +6,16 @@ import { Construct } from 'constructs';
 
 /** The rotations of the two secrets. */
 export interface Rotations {
-  readonly app: secretsmanager.SecretRotation;
+  /** The app secret's rotation; none without an app secret (behind a proxy the app user has no password). */
+  readonly app?: secretsmanager.SecretRotation;
   readonly master: secretsmanager.SecretRotation;
   /** The schedules, which rotate only at their first window (never on creation): order them after what they need. */
-  readonly schedules: { readonly app: Construct; readonly master: Construct };
+  readonly schedules: { readonly app?: Construct; readonly master: Construct };
 }
 
 export interface RotationInputs {
   readonly instance: rds.DatabaseInstance;
-  readonly appSecret: secretsmanager.ISecret;
+  readonly appSecret?: secretsmanager.ISecret;
   readonly schedule: Duration;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
@@ -32,10 +33,16 @@ export function addRotations(scope: Construct, inputs: RotationInputs): Rotation
   const { endpoint, ...placement } = rotationPlacement(scope, inputs);
   const when = { automaticallyAfter: inputs.schedule, rotateImmediatelyOnUpdate: false };
   const master = instance.addRotationSingleUser({ ...when, ...placement });
-  const app = instance.addRotationMultiUser('AppUserRotation', { secret: appSecret, ...when, ...placement });
-  if (endpoint) [master, app].forEach((r) => r.node.addDependency(endpoint));
+  const app = appSecret
+    ? instance.addRotationMultiUser('AppUserRotation', { secret: appSecret, ...when, ...placement })
+    : undefined;
+  if (endpoint) [master, ...(app ? [app] : [])].forEach((r) => r.node.addDependency(endpoint));
   const scheduleOf = (secret: secretsmanager.ISecret) => secret.node.findChild('RotationSchedule');
-  return { app, master, schedules: { app: scheduleOf(appSecret), master: scheduleOf(instance.secret!) } };
+  return {
+    app,
+    master,
+    schedules: { app: appSecret && scheduleOf(appSecret), master: scheduleOf(instance.secret!) },
+  };
 }
 
 /**

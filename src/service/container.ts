@@ -1,7 +1,7 @@
 import { Annotations, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { DatabaseVariables } from './database-variables';
+import { DatabaseVariableNames, DatabaseVariables } from './database-variables';
 import { ProfileDefaults } from '../defaults';
 import { isKnown, PropChecker, Resolved } from '../internal/validation';
 import { ContainerOptions } from '../props';
@@ -15,6 +15,10 @@ export type ResolvedContainer = Resolved<Omit<ContainerOptions, 'healthCheck' | 
   readonly databaseSecretFields: Readonly<Record<string, string>>;
   /** The variable that carries the pool size. */
   readonly poolSizeVariable: string;
+  /** The variable names of the database settings. */
+  readonly databaseVariableNames: DatabaseVariableNames;
+  /** The variable set to `true` when the app authenticates with IAM (behind RDS Proxy). */
+  readonly iamAuthenticationVariable: string;
 };
 
 const CREDENTIAL_LIKE_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i;
@@ -35,7 +39,12 @@ export function resolveContainer(
   check.duration('container.stopTimeout', c.stopTimeout, 2, 120);
   const databaseVariables = c.databaseVariables ?? defaults['ContainerOptions.databaseVariables'];
   const databaseSecretFields = resolveDatabaseVariables(check, databaseVariables);
-  const reserved = ['PORT', databaseVariables._poolSize, ...Object.keys(databaseSecretFields)];
+  const reserved = [
+    'PORT',
+    databaseVariables._poolSize,
+    databaseVariables._iamAuthentication,
+    ...Object.keys(databaseSecretFields),
+  ];
   const environment = c.environment ?? {};
   const secrets = c.secrets ?? {};
   for (const name of [...Object.keys(environment), ...Object.keys(secrets)]) {
@@ -85,6 +94,8 @@ export function resolveContainer(
     databaseVariables,
     databaseSecretFields,
     poolSizeVariable: databaseVariables._poolSize,
+    databaseVariableNames: databaseVariables._names,
+    iamAuthenticationVariable: databaseVariables._iamAuthentication,
     environment,
     secrets,
     healthCheck: choice._nodeFetch ? nodeFetchHealthCheck(port, inputs.healthCheckPath, defaults) : choice._healthCheck,
@@ -98,7 +109,7 @@ export function resolveContainer(
 /** The variable names of a `DatabaseVariables` choice, checked: environment names, all different, not PORT. */
 function resolveDatabaseVariables(check: PropChecker, choice: DatabaseVariables): Record<string, string> {
   const n = choice._names;
-  const names = [n.host, n.port, n.name, n.user, n.password, choice._poolSize];
+  const names = [n.host, n.port, n.name, n.user, n.password, choice._poolSize, choice._iamAuthentication];
   for (const name of names) {
     check.refuse(
       !ENVIRONMENT_NAME.test(name) || name === 'PORT',
@@ -107,7 +118,7 @@ function resolveDatabaseVariables(check: PropChecker, choice: DatabaseVariables)
   }
   check.refuse(
     new Set(names).size !== names.length,
-    `\`container.databaseVariables\` ${choice} must name six different variables, got ${names.join(', ')}.`,
+    `\`container.databaseVariables\` ${choice} must name ${names.length} different variables, got ${names.join(', ')}.`,
   );
   return choice._secretFields();
 }

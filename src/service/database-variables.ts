@@ -8,7 +8,7 @@ export interface DatabaseVariableNames {
   readonly name: string;
   /** The app user's name. */
   readonly user: string;
-  /** The app user's password. */
+  /** The app user's password (not set behind RDS Proxy, where the app authenticates with IAM). */
   readonly password: string;
   /**
    * The connections one task may hold (`container.databasePoolSize`).
@@ -16,6 +16,13 @@ export interface DatabaseVariableNames {
    * @default 'DB_POOL_MAX'
    */
   readonly poolSize?: string;
+  /**
+   * Set to `true` instead of the password variable when `database.proxy` puts RDS Proxy in front: the app then signs
+   * an IAM authentication token as the password of each new connection.
+   *
+   * @default 'DB_IAM_AUTH'
+   */
+  readonly iamAuthentication?: string;
 }
 
 /** Options of `DatabaseVariables.libpq()`. */
@@ -26,6 +33,13 @@ export interface LibpqVariablesOptions {
    * @default 'DB_POOL_MAX'
    */
   readonly poolSize?: string;
+
+  /**
+   * The variable set to `true` behind RDS Proxy, where the app authenticates with IAM (libpq has none of its own).
+   *
+   * @default 'DB_IAM_AUTH'
+   */
+  readonly iamAuthentication?: string;
 }
 
 /** Secret fields of the app's database secret, by setting. */
@@ -33,7 +47,8 @@ const SECRET_FIELDS = { host: 'host', port: 'port', name: 'dbname', user: 'usern
 
 /**
  * How the container receives the database settings: five ECS secrets read from the app's database secret (so a
- * rotation reaches each new task whatever the names), and the pool size as a plain variable.
+ * rotation reaches each new task whatever the names), and the pool size as a plain variable. Behind RDS Proxy there is
+ * no secret: host (the proxy's endpoint), port, name and user are plain variables, and the IAM variable is `true`.
  */
 export class DatabaseVariables {
   /** `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USER`, `DB_PASSWORD` and `DB_POOL_MAX` (what the sample app reads). */
@@ -60,6 +75,7 @@ export class DatabaseVariables {
       user: 'PGUSER',
       password: 'PGPASSWORD',
       poolSize: options.poolSize,
+      iamAuthentication: options.iamAuthentication,
     });
   }
 
@@ -89,6 +105,11 @@ export class DatabaseVariables {
   /** @internal The pool-size variable. */
   public get _poolSize(): string {
     return this._names.poolSize ?? 'DB_POOL_MAX';
+  }
+
+  /** @internal The variable that says the app authenticates with IAM. */
+  public get _iamAuthentication(): string {
+    return this._names.iamAuthentication ?? 'DB_IAM_AUTH';
   }
 
   /** How this choice was made, as code. */

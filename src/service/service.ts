@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ResolvedContainer } from './container';
@@ -125,6 +126,16 @@ export interface ServiceParts {
   readonly logGroup: logs.LogGroup;
 }
 
+/** How the tasks reach the database: with the app secret's password, or through RDS Proxy with IAM. */
+export type DatabaseAccess =
+  | { readonly secret: secretsmanager.ISecret }
+  | {
+      readonly proxy: rds.DatabaseProxy;
+      readonly port: number;
+      readonly databaseName: string;
+      readonly username: string;
+    };
+
 /** What the service needs from the other parts. */
 export interface ServiceInputs {
   readonly vpc: ec2.IVpc;
@@ -132,7 +143,11 @@ export interface ServiceInputs {
   readonly assignPublicIp: boolean;
   readonly image: ServiceImage;
   readonly repository: ecr.IRepository;
-  readonly databaseSecret: secretsmanager.ISecret;
+  /**
+   * Where the container's database settings come from: the app's secret (password login), or RDS Proxy (IAM login:
+   * plain settings, and the task role may connect to the proxy as the user).
+   */
+  readonly databaseAccess: DatabaseAccess;
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly strategy: ResolvedStrategy;
@@ -178,9 +193,24 @@ export function createService(
     repository: inputs.repository,
     cpuArchitecture: s.cpuArchitecture,
   });
+  const access = inputs.databaseAccess;
   const databaseSecrets: { [name: string]: ecs.Secret } = {};
-  for (const [name, field] of Object.entries(c.databaseSecretFields)) {
-    databaseSecrets[name] = ecs.Secret.fromSecretsManager(inputs.databaseSecret, field);
+  const databaseEnvironment: { [name: string]: string } = {};
+  if ('secret' in access) {
+    for (const [name, field] of Object.entries(c.databaseSecretFields)) {
+      databaseSecrets[name] = ecs.Secret.fromSecretsManager(access.secret, field);
+    }
+  } else {
+    // Nothing secret reaches the container: the password of each connection is a token the task role signs.
+    const n = c.databaseVariableNames;
+    Object.assign(databaseEnvironment, {
+      [n.host]: access.proxy.endpoint,
+      [n.port]: Tokenization.stringifyNumber(access.port),
+      [n.name]: access.databaseName,
+      [n.user]: access.username,
+      [c.iamAuthenticationVariable]: 'true',
+    });
+    access.proxy.grantConnect(taskDefinition.taskRole, access.username);
   }
   const container = taskDefinition.addContainer('App', {
     image: containerImage,
@@ -190,6 +220,7 @@ export function createService(
       ...c.environment,
       PORT: Tokenization.stringifyNumber(c.port),
       [c.poolSizeVariable]: Tokenization.stringifyNumber(c.databasePoolSize),
+      ...databaseEnvironment,
     },
     secrets: { ...c.secrets, ...databaseSecrets },
     logging: ecs.LogDrivers.awsLogs({

@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import { BootstrapEvent, BootstrapProperties, onEvent } from '../../src/database/app-user/bootstrap';
 import { redeploy } from '../../src/database/app-user/redeploy';
 import { createRoleIsRefused, runSql, SqlRequest } from '../../src/database/app-user/sql';
+import { CurrentLogin } from '../../src/database/app-user/statements';
 import { canLogIn, Endpoint } from '../../tools/rotation-simulation';
 import { createMasterDatabase, ScramServer, startScramServer } from '../../tools/scram-postgres';
 import { invokePayload } from '../helpers';
@@ -145,7 +146,7 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
   afterAll(() => server?.stop());
 
   async function request(): Promise<{
-    request: SqlRequest;
+    request: SqlRequest & { current: CurrentLogin };
     endpoint: Endpoint;
   }> {
     const db = await createMasterDatabase(server);

@@ -285,7 +285,7 @@ describe('the template', () => {
       .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === fn.Role['Fn::GetAtt'][0]))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
     const secretActions = statements.find((s) => JSON.stringify(s.Action).includes('CancelRotateSecret'));
-    expect(secretActions.Resource).toEqual(stack.resolve(construct.databaseSecret.secretArn));
+    expect(secretActions.Resource).toEqual(stack.resolve(construct.databaseSecret!.secretArn));
     const listTasks = statements.find((s) => s.Action === 'ecs:ListTasks');
     expect(listTasks.Condition).toEqual({ ArnEquals: { 'ecs:cluster': stack.resolve(construct.cluster.clusterArn) } });
   });

@@ -23,7 +23,7 @@ function schedules(s: Synthesized) {
     return found[0][1];
   };
   return {
-    app: bySecret(construct.databaseSecret.secretArn),
+    app: bySecret(construct.databaseSecret!.secretArn),
     master: bySecret(construct.databaseMasterSecret.secretArn),
   };
 }

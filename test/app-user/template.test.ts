@@ -28,7 +28,7 @@ describe.each([EnvironmentProfile.DEV, EnvironmentProfile.PROD])(
       const { template, stack, construct } = s;
       const taskDefinitions = Object.values<any>(template.findResources('AWS::ECS::TaskDefinition'));
       expect(taskDefinitions).toHaveLength(1);
-      const app = idOf(stack, construct.databaseSecret.secretArn);
+      const app = idOf(stack, construct.databaseSecret!.secretArn);
       const master = idOf(stack, construct.databaseMasterSecret.secretArn);
       const secrets = taskDefinitions[0].Properties.ContainerDefinitions.flatMap((c: any) => c.Secrets ?? []);
       expect(secrets.map((x: any) => x.Name).sort()).toEqual([
@@ -83,7 +83,7 @@ describe.each([EnvironmentProfile.DEV, EnvironmentProfile.PROD])(
       const [[bootstrapId, bootstrap]] = Object.entries<any>(template.findResources('Custom::AppDatabaseUser'));
       expect(bootstrap.Properties).toMatchObject({
         MasterSecretArn: stack.resolve(construct.databaseMasterSecret.secretArn),
-        AppSecretArn: stack.resolve(construct.databaseSecret.secretArn),
+        AppSecretArn: stack.resolve(construct.databaseSecret!.secretArn),
         DatabaseName: 'app',
         Username: 'app_user',
         Revision: stack.resolve(construct.taskDefinition.taskDefinitionArn),
@@ -129,7 +129,7 @@ describe.each([EnvironmentProfile.DEV, EnvironmentProfile.PROD])(
 describe('rotation that reaches the app', () => {
   test('prod rotates the app secret with alternating users and redeploys the service when its AWSCURRENT moves', () => {
     const { template, stack, construct } = defaultStack(EnvironmentProfile.PROD);
-    const app = stack.resolve(construct.databaseSecret.secretArn);
+    const app = stack.resolve(construct.databaseSecret!.secretArn);
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       SecretId: app,
       RotationRules: { ScheduleExpression: 'rate(30 days)' },

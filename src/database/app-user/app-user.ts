@@ -72,7 +72,7 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
     new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(scope).stackId] }),
   );
   database.masterSecret.grantRead(bootstrap);
-  database.appSecret.grantRead(bootstrap);
+  database.appSecret?.grantRead(bootstrap);
   sql.grantInvoke(bootstrap);
   const provider = new cr.Provider(scope, 'AppUserProvider', {
     onEventHandler: bootstrap,
@@ -84,7 +84,10 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
     serviceTimeout: Duration.minutes(5),
     properties: {
       MasterSecretArn: database.masterSecret.secretArn,
-      AppSecretArn: database.appSecret.secretArn,
+      // Behind RDS Proxy there is no app secret: the bootstrap gives the user rds_iam and no password.
+      ...(database.appSecret
+        ? { AppSecretArn: database.appSecret.secretArn }
+        : { Host: database.instance.dbInstanceEndpointAddress, Port: database.instance.dbInstanceEndpointPort }),
       SqlFunctionName: sql.functionName,
       DatabaseName: inputs.databaseName,
       Username: inputs.username,
@@ -124,7 +127,9 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
 
 /** What the redeploy after a rotation needs. */
 export interface RedeployInputs {
-  readonly rotation: NonNullable<DatabaseParts['rotation']>;
+  /** The app secret's rotation (alternating users) and its schedule. */
+  readonly appRotation: secretsmanager.SecretRotation;
+  readonly appSchedule: Construct;
   /** How often the app secret rotates. */
   readonly schedule: Duration;
   readonly appSecret: secretsmanager.ISecret;
@@ -143,7 +148,7 @@ export interface RedeployInputs {
  */
 export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInputs): RedeployParts {
   const { acks } = inputs;
-  const rotationFunctionArn = rotationFunctionArnOf(scope, inputs.rotation.app);
+  const rotationFunctionArn = rotationFunctionArnOf(scope, inputs.appRotation);
   const fn = new RedeployFunction(scope, 'RedeployAfterRotation', {
     description:
       "Starts a new deployment of the service after a rotation of the app's database secret, and holds the rotation while a failed deployment leaves tasks on the previous login",
@@ -240,24 +245,17 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
   }
   // No rotation may run before the redeploy can follow it (the rule, and its permission on the function), nor before
   // the app user exists (the multi-user rotation refuses to run while the current login fails).
-  inputs.rotation.schedules.app.node.addDependency(rule, fn);
+  inputs.appSchedule.node.addDependency(rule, fn);
   if (!inputs.alarms) return { rule, function: fn, alarms: [] };
 
   const period = Duration.minutes(5);
   const definitions: AlarmDefinition[] = [
     {
       id: 'CredentialRotationFailed',
-      metric: rotationErrors(scope, inputs.rotation.app, period),
+      metric: rotationErrors(scope, inputs.appRotation, period),
       threshold: 1,
       description:
         "The rotation of the app's database credentials failed (the rotation function raised an error); Secrets Manager retries it, the app keeps its current login.",
-    },
-    {
-      id: 'MasterCredentialRotationFailed',
-      metric: rotationErrors(scope, inputs.rotation.master, period),
-      threshold: 1,
-      description:
-        'The rotation of the master database credentials failed (the rotation function raised an error); the bootstrap of the next deployment cannot log in if the master password no longer matches its secret.',
     },
     {
       id: 'RedeployAfterRotationFailed',
@@ -294,6 +292,25 @@ export function addRedeployAfterRotation(scope: Construct, inputs: RedeployInput
     },
   ];
   return { rule, function: fn, alarms: definitions.map((d) => createAlarm(scope, d, inputs.alarms!.action)) };
+}
+
+/** The alarm on the master password's rotation function. */
+export function addMasterRotationAlarm(
+  scope: Construct,
+  master: secretsmanager.SecretRotation,
+  action?: cloudwatch.IAlarmAction,
+): cloudwatch.Alarm {
+  return createAlarm(
+    scope,
+    {
+      id: 'MasterCredentialRotationFailed',
+      metric: rotationErrors(scope, master, Duration.minutes(5)),
+      threshold: 1,
+      description:
+        'The rotation of the master database credentials failed (the rotation function raised an error); the bootstrap of the next deployment cannot log in if the master password no longer matches its secret.',
+    },
+    action,
+  );
 }
 
 /** What the redeploy after rotation adds. */

@@ -16,7 +16,11 @@ import { isRollingBack } from '../../internal/rollback';
 /** The custom resource's properties, as CloudFormation passes them. */
 export interface BootstrapProperties {
   readonly MasterSecretArn: string;
-  readonly AppSecretArn: string;
+  /** The app's secret; absent when the app authenticates with IAM (behind RDS Proxy) and has no password. */
+  readonly AppSecretArn?: string;
+  /** The instance's address and port, given when there is no app secret to read them from. */
+  readonly Host?: string;
+  readonly Port?: string;
   readonly SqlFunctionName: string;
   readonly DatabaseName: string;
   readonly Username: string;
@@ -84,16 +88,18 @@ async function readSecret(
 
 /** The logins to hand to the SQL function, read anew for every attempt. */
 async function readRequest(sm: SecretsManagerClient, p: BootstrapProperties, previous: string[]): Promise<SqlRequest> {
-  const app = await readSecret(sm, p.AppSecretArn, 'AWSCURRENT');
+  const app = p.AppSecretArn ? await readSecret(sm, p.AppSecretArn, 'AWSCURRENT') : undefined;
   const master = await readSecret(sm, p.MasterSecretArn, 'AWSCURRENT');
-  if (!app?.username || !app.password || !app.host || !master?.username || !master.password) {
+  if ((p.AppSecretArn && (!app?.username || !app.password || !app.host)) || !master?.username || !master.password) {
     throw new Error('the app and master secrets must hold username and password, and the app secret host and port');
   }
+  const host = app?.host ?? p.Host;
+  if (!host) throw new Error('the bootstrap needs the app secret or the Host property to find the database');
   // A master rotation between its setSecret and finishSecret steps: the pending password is the one that works.
   const masterPending = await readSecret(sm, p.MasterSecretArn, 'AWSPENDING');
   return {
-    host: app.host,
-    port: Number(app.port ?? 5432),
+    host,
+    port: Number(app?.port ?? p.Port ?? 5432),
     databaseName: p.DatabaseName,
     username: p.Username,
     ...(previous.length > 0 ? { previousUsernames: previous } : {}),
@@ -101,7 +107,7 @@ async function readRequest(sm: SecretsManagerClient, p: BootstrapProperties, pre
       username: s.username,
       password: s.password,
     })),
-    current: { username: app.username, password: app.password },
+    ...(app ? { current: { username: app.username, password: app.password } } : {}),
   };
 }
 

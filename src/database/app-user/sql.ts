@@ -2,7 +2,7 @@
 import * as net from 'net';
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { Client, ClientConfig } from 'pg';
-import { AppUserReport, CurrentLogin, ensureAppUser } from './statements';
+import { AppUserReport, canSetRole, CurrentLogin, ensureAppUser, quoteIdent } from './statements';
 
 /**
  * The app-user bootstrap's SQL function: runs in the database subnets, reaches only the database, and applies the
@@ -19,8 +19,8 @@ export interface SqlRequest {
   readonly previousUsernames?: string[];
   /** The master's current credentials, then its pending ones during a rotation of the master password. */
   readonly masterLogins: CurrentLogin[];
-  /** The app secret's current login. */
-  readonly current: CurrentLogin;
+  /** The app secret's current login; none when the app authenticates with IAM (behind RDS Proxy). */
+  readonly current?: CurrentLogin;
 }
 
 /** The report, and what the app user was refused when it tried (a probe in a transaction that is rolled back). */
@@ -68,9 +68,11 @@ async function connect(request: SqlRequest, login: CurrentLogin, options: SqlOpt
 export async function runSql(request: SqlRequest, options: SqlOptions): Promise<SqlResult> {
   let passwordWorks = false;
   try {
-    const probe = await connect(request, request.current, options);
-    await probe.end();
-    passwordWorks = true;
+    if (request.current) {
+      const probe = await connect(request, request.current, options);
+      await probe.end();
+      passwordWorks = true;
+    }
   } catch {
     // The first deployment, or a secret changed outside rotation: the bootstrap sets the password.
   }
@@ -86,6 +88,7 @@ export async function runSql(request: SqlRequest, options: SqlOptions): Promise<
   }
   if (!master) throw new Error(`cannot log in as the master user: ${failures.join('; ')}`);
   let report: AppUserReport;
+  let createRoleRefused: true | undefined;
   try {
     report = await ensureAppUser(
       master,
@@ -93,14 +96,37 @@ export async function runSql(request: SqlRequest, options: SqlOptions): Promise<
       request.current,
       passwordWorks,
     );
+    // Without a password the probe cannot log in as the app: the master's session takes the app's role instead.
+    if (!request.current) createRoleRefused = await createRoleIsRefusedAs(master, request.username);
   } finally {
     await master.end();
   }
-  return { ...report, createRoleRefused: await createRoleIsRefused(request, options) };
+  return { ...report, createRoleRefused: createRoleRefused ?? (await createRoleIsRefused(request, options)) };
+}
+
+/**
+ * In the master's session, takes the app user's role (`SET LOCAL ROLE`, in a transaction that is rolled back) and
+ * tries to create a role: only PostgreSQL's "insufficient privilege" passes. PostgreSQL checks CREATEROLE against the
+ * current role, so this answers for the app user without its login.
+ */
+export async function createRoleIsRefusedAs(master: Client, username: string): Promise<true> {
+  await master.query('BEGIN');
+  try {
+    if (!(await canSetRole(master, username))) await master.query(`GRANT ${quoteIdent(username)} TO CURRENT_USER`);
+    await master.query(`SET LOCAL ROLE ${quoteIdent(username)}`);
+    await master.query(`CREATE ROLE probe_${Date.now()}`);
+  } catch (err) {
+    if ((err as { code?: string }).code === '42501') return true;
+    throw err;
+  } finally {
+    await master.query('ROLLBACK').catch(() => undefined);
+  }
+  throw new Error('the app user could create a role');
 }
 
 /** Logs in as the app and tries to create a role; anything but PostgreSQL's "insufficient privilege" fails the deployment. */
 export async function createRoleIsRefused(request: SqlRequest, options: SqlOptions): Promise<true> {
+  if (!request.current) throw new Error('the app has no password login to probe with');
   const app = await connect(request, request.current, options);
   try {
     await app.query('BEGIN');

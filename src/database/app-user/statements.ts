@@ -175,7 +175,7 @@ async function handOver(client: SqlClient, from: string[], to: string): Promise<
 }
 
 /** Whether the connected user may SET ROLE to `role` (PostgreSQL 16 and later tell SET apart from membership). */
-async function canSetRole(client: SqlClient, role: string): Promise<boolean> {
+export async function canSetRole(client: SqlClient, role: string): Promise<boolean> {
   const { rows } = await client.query(
     `SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
                  THEN pg_has_role(current_user, $1, 'SET') ELSE pg_has_role(current_user, $1, 'MEMBER') END AS can`,
@@ -215,35 +215,51 @@ async function takeOverPreviousUser(client: SqlClient, previous: string, user: s
 }
 
 /**
- * Creates or repairs the two logins and their privileges, idempotently, in one transaction, as the connected master
- * user. `passwordWorks` says whether `current` can already log in: only if not is its password (as a verifier) set.
+ * Creates or repairs the app's logins and their privileges, idempotently, in one transaction, as the connected master
+ * user.
+ *
+ * With a password (`current`, the app secret's login): the two logins of the alternating-users rotation; only if
+ * `passwordWorks` is false is `current`'s password (as a verifier) set, and `rds_iam` is revoked (on RDS it would
+ * disable the password).
+ *
+ * Without (`current` undefined, the app behind RDS Proxy with end-to-end IAM authentication): the user alone, a
+ * member of `rds_iam` and without a password; a clone left by an earlier password setup can no longer log in.
  */
 export async function ensureAppUser(
   client: SqlClient,
   spec: AppUserSpec,
-  current: CurrentLogin,
+  current: CurrentLogin | undefined,
   passwordWorks: boolean,
 ): Promise<AppUserReport> {
   const user = spec.username;
   const clone = cloneOf(user);
-  if (current.username !== user && current.username !== clone) {
+  if (current && current.username !== user && current.username !== clone) {
     throw new Error(`the app secret's username "${current.username}" is neither "${user}" nor "${clone}"`);
   }
   const [u, c, db] = [quoteIdent(user), quoteIdent(clone), quoteIdent(spec.databaseName)];
   await client.query('BEGIN');
   try {
-    for (const [name, quoted] of [
-      [user, u],
-      [clone, c],
-    ]) {
-      const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+    const exists = async (name: string) =>
+      (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).rows.length > 0;
+    const logins: [string, string][] = current
+      ? [
+          [user, u],
+          [clone, c],
+        ]
+      : [[user, u]];
+    for (const [name, quoted] of logins) {
       // A new role has no password: the clone cannot log in until a rotation gives it one.
-      if (exists.rows.length === 0) await client.query(`CREATE ROLE ${quoted} WITH LOGIN`);
+      if (!(await exists(name))) await client.query(`CREATE ROLE ${quoted} WITH LOGIN`);
       await client.query(`ALTER ROLE ${quoted} WITH LOGIN NOCREATEDB NOCREATEROLE`);
     }
-    const member = await client.query('SELECT pg_has_role($1, $2, $3) AS m', [clone, user, 'MEMBER']);
-    if (!member.rows[0].m) await client.query(`GRANT ${u} TO ${c}`);
-    await client.query(`ALTER ROLE ${c} SET role TO ${quoteLiteral(user)}`);
+    if (current) {
+      const member = await client.query('SELECT pg_has_role($1, $2, $3) AS m', [clone, user, 'MEMBER']);
+      if (!member.rows[0].m) await client.query(`GRANT ${u} TO ${c}`);
+      await client.query(`ALTER ROLE ${c} SET role TO ${quoteLiteral(user)}`);
+    } else if (await exists(clone)) {
+      // Nobody holds the clone's password any more (its secret is gone): it must not stay a way in.
+      await client.query(`ALTER ROLE ${c} WITH NOLOGIN PASSWORD NULL`);
+    }
     await client.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${u}`);
     await client.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${u}`);
     // Checked before anything is handed over: a login with admin powers stops the deployment here.
@@ -261,17 +277,43 @@ export async function ensureAppUser(
     // What the master user built (before the app had its own user) becomes the app's, so migrations can alter it.
     const master = (await client.query('SELECT current_user AS name')).rows[0].name as string;
     objectsHandedOver += await handOver(client, [master], user);
-    if (!passwordWorks) {
-      await client.query(
-        `ALTER ROLE ${quoteIdent(current.username)} WITH PASSWORD ${quoteLiteral(scramVerifier(current.password))}`,
-      );
+    const iamMember = await isMember(client, user, RDS_IAM_ROLE);
+    if (current) {
+      if (iamMember) await client.query(`REVOKE ${RDS_IAM_ROLE} FROM ${u}`);
+      if (!passwordWorks) {
+        await client.query(
+          `ALTER ROLE ${quoteIdent(current.username)} WITH PASSWORD ${quoteLiteral(scramVerifier(current.password))}`,
+        );
+      }
+    } else {
+      if (iamMember === undefined) {
+        throw new Error(
+          `the role ${RDS_IAM_ROLE} does not exist: IAM database authentication (database.proxy) needs RDS for PostgreSQL`,
+        );
+      }
+      if (!iamMember) await client.query(`GRANT ${RDS_IAM_ROLE} TO ${u}`);
+      await client.query(`ALTER ROLE ${u} WITH PASSWORD NULL`);
     }
     await client.query('COMMIT');
-    return { ...report.powers, passwordSet: !passwordWorks, objectsHandedOver };
+    return { ...report.powers, passwordSet: current !== undefined && !passwordWorks, objectsHandedOver };
   } catch (err) {
     await client.query('ROLLBACK');
     throw err;
   }
+}
+
+/** RDS's role for IAM database authentication: its members log in with IAM tokens only. */
+export const RDS_IAM_ROLE = 'rds_iam';
+
+/** Whether `user` is a direct member of `role`; undefined when the role does not exist. */
+async function isMember(client: SqlClient, user: string, role: string): Promise<boolean | undefined> {
+  const { rows } = await client.query(
+    `SELECT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+                     WHERE r.rolname = $2 AND u.rolname = $1) AS member,
+            EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS role_exists`,
+    [user, role],
+  );
+  return rows[0].role_exists ? rows[0].member : undefined;
 }
 
 async function inspect(

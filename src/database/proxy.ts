@@ -1,0 +1,88 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
+import { RdsProxy } from './proxy-choice';
+import { PropChecker } from '../internal/validation';
+
+/** A resolved proxy choice: undefined for none. */
+export interface ResolvedProxy {
+  readonly maxConnectionsPercent: number;
+  readonly borrowTimeout: Duration;
+}
+
+const DEFAULT_MAX_CONNECTIONS_PERCENT = 80;
+
+export function resolveProxy(
+  check: PropChecker,
+  choice: RdsProxy,
+  iamAuthentication: boolean,
+): ResolvedProxy | undefined {
+  const options = choice._options;
+  if (!options) return undefined;
+  check.integer('database.proxy.maxConnectionsPercent', options.maxConnectionsPercent, 1, 100);
+  check.duration('database.proxy.borrowTimeout', options.borrowTimeout, 1, 3600);
+  check.refuse(
+    !iamAuthentication,
+    `\`database.proxy\` ${choice} authenticates to the database with IAM: it needs \`database.iamAuthentication\` on (leave it unset or true), or choose RdsProxy.none().`,
+  );
+  return {
+    maxConnectionsPercent: options.maxConnectionsPercent ?? DEFAULT_MAX_CONNECTIONS_PERCENT,
+    borrowTimeout: options.borrowTimeout ?? Duration.seconds(30),
+  };
+}
+
+export interface ProxyInputs {
+  readonly instance: rds.DatabaseInstance;
+  readonly databaseSecurityGroup: ec2.ISecurityGroup;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  /** The database user the proxy logs in as (the app user, which holds `rds_iam`). */
+  readonly appUsername: string;
+  readonly port: number;
+}
+
+/** The proxy and its security group. */
+export interface ProxyParts {
+  readonly proxy: rds.DatabaseProxy;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly role: iam.Role;
+}
+
+/**
+ * Creates the proxy in the database subnets. Its security group admits nothing until the service is allowed in, and
+ * may reach only the database port of the instance; its role may log in to the instance as the app user only.
+ */
+export function createProxy(scope: Construct, p: ResolvedProxy, inputs: ProxyInputs): ProxyParts {
+  const securityGroup = new ec2.SecurityGroup(scope, 'DatabaseProxySecurityGroup', {
+    vpc: inputs.vpc,
+    description: 'RDS Proxy: admits only the web service on the database port, reaches only the database',
+    allowAllOutbound: false,
+  });
+  // The proxy's own role: it logs in to the instance as the app user (rds-db:connect), and reads no secret.
+  const role = new iam.Role(scope, 'DatabaseProxyRole', {
+    assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
+    description: 'RDS Proxy: logs in to the database as the app user with IAM authentication',
+  });
+  const proxy = new rds.DatabaseProxy(scope, 'DatabaseProxy', {
+    role,
+    proxyTarget: rds.ProxyTarget.fromInstance(inputs.instance),
+    vpc: inputs.vpc,
+    vpcSubnets: inputs.subnets,
+    securityGroups: [securityGroup],
+    defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
+    requireTLS: true,
+    maxConnectionsPercent: p.maxConnectionsPercent,
+    // The proxy keeps at most half of what it may open idle, so connections it no longer needs return to the database.
+    maxIdleConnectionsPercent: Math.floor(p.maxConnectionsPercent / 2),
+    borrowTimeout: p.borrowTimeout,
+  });
+  securityGroup.connections.allowTo(
+    inputs.databaseSecurityGroup,
+    ec2.Port.tcp(inputs.port),
+    'RDS Proxy to the database',
+  );
+  inputs.instance.grantConnect(role, inputs.appUsername);
+  return { proxy, securityGroup, role };
+}

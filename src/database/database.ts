@@ -267,11 +267,9 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
   const proxy = d.proxy
     ? createProxy(scope, d.proxy, {
         instance,
-        databaseSecurityGroup: securityGroup,
         vpc,
         subnets: inputs.subnets,
         appUsername: d.appUsername,
-        port: DATABASE_PORT,
       })
     : undefined;
 

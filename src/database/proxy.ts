@@ -35,12 +35,10 @@ export function resolveProxy(
 
 export interface ProxyInputs {
   readonly instance: rds.DatabaseInstance;
-  readonly databaseSecurityGroup: ec2.ISecurityGroup;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   /** The database user the proxy logs in as (the app user, which holds `rds_iam`). */
   readonly appUsername: string;
-  readonly port: number;
 }
 
 /** The proxy and its security group. */
@@ -52,7 +50,8 @@ export interface ProxyParts {
 
 /**
  * Creates the proxy in the database subnets. Its security group admits nothing until the service is allowed in, and
- * may reach only the database port of the instance; its role may log in to the instance as the app user only.
+ * reaches only the instance's port (the rule `rds.DatabaseProxy` adds between the two groups); its role may log in to
+ * the instance as the app user only.
  */
 export function createProxy(scope: Construct, p: ResolvedProxy, inputs: ProxyInputs): ProxyParts {
   const securityGroup = new ec2.SecurityGroup(scope, 'DatabaseProxySecurityGroup', {
@@ -78,11 +77,6 @@ export function createProxy(scope: Construct, p: ResolvedProxy, inputs: ProxyInp
     maxIdleConnectionsPercent: Math.floor(p.maxConnectionsPercent / 2),
     borrowTimeout: p.borrowTimeout,
   });
-  securityGroup.connections.allowTo(
-    inputs.databaseSecurityGroup,
-    ec2.Port.tcp(inputs.port),
-    'RDS Proxy to the database',
-  );
   inputs.instance.grantConnect(role, inputs.appUsername);
   return { proxy, securityGroup, role };
 }

@@ -97,10 +97,10 @@ integ.assertions.expect(
 
 // A rotation of the app's credentials, then the redeploy the construct starts, then traffic.
 const rotate = integ.assertions.awsApiCall('SecretsManager', 'rotateSecret', {
-  SecretId: api.databaseSecret.secretArn,
+  SecretId: api.databaseSecret!.secretArn,
 });
 const rotated = integ.assertions
-  .awsApiCall('SecretsManager', 'getSecretValue', { SecretId: api.databaseSecret.secretArn })
+  .awsApiCall('SecretsManager', 'getSecretValue', { SecretId: api.databaseSecret!.secretArn })
   .expect(ExpectedResult.objectLike({ SecretString: Match.stringLikeRegexp('"username":"app_user_clone"') }));
 rotated.waitForAssertions(eventually);
 const describeService = { cluster: api.cluster.clusterArn, services: [api.service.serviceName] };

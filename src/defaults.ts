@@ -128,6 +128,8 @@ export const DEFAULTS = {
   'DatabaseOptions.backupPlan': byProfile(false, true),
   'DatabaseOptions.iamAuthentication': true,
   'DatabaseOptions.proxy': RdsProxy.none(),
+  'RdsProxyOptions.maxConnectionsPercent': 80,
+  'RdsProxyOptions.borrowTimeout': Duration.seconds(30),
 
   'MigrationOptions.timeout': Duration.minutes(15),
   'MigrationOptions.disableMigrateOnStart': true,

@@ -91,12 +91,12 @@ const cases: Case[] = [
   [
     'a reserved environment name',
     () => ({ container: { environment: { DB_PASSWORD: 'hunter2' } } }),
-    '`container.environment` must not set DB_PASSWORD: the construct sets PORT, DB_POOL_MAX, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD itself (`container.databaseVariables` DatabaseVariables.db() names the database ones).',
+    '`container.environment` must not set DB_PASSWORD: the construct sets PORT, DB_POOL_MAX, DB_IAM_AUTH, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD itself (`container.databaseVariables` DatabaseVariables.db() names the database ones).',
   ],
   [
     'a name the libpq variables take',
     () => ({ container: { databaseVariables: DatabaseVariables.libpq(), environment: { PGHOST: 'db.local' } } }),
-    '`container.environment` must not set PGHOST: the construct sets PORT, DB_POOL_MAX, PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD itself (`container.databaseVariables` DatabaseVariables.libpq() names the database ones).',
+    '`container.environment` must not set PGHOST: the construct sets PORT, DB_POOL_MAX, DB_IAM_AUTH, PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD itself (`container.databaseVariables` DatabaseVariables.libpq() names the database ones).',
   ],
   [
     'custom database variables that repeat a name',
@@ -111,7 +111,7 @@ const cases: Case[] = [
         }),
       },
     }),
-    '`container.databaseVariables` DatabaseVariables.custom() must name six different variables, got DB, DB, NAME, USER, PASS, DB_POOL_MAX.',
+    '`container.databaseVariables` DatabaseVariables.custom() must name 7 different variables, got DB, DB, NAME, USER, PASS, DB_POOL_MAX, DB_IAM_AUTH.',
   ],
   [
     'a custom database variable that is not an environment name',
@@ -236,7 +236,7 @@ const cases: Case[] = [
   [
     'more connections at full scale than the instance class allows',
     () => ({ scaling: { maxCapacity: 10 }, container: { databasePoolSize: 10 }, migrations: { command: ['migrate'] } }),
-    '`scaling.maxCapacity` (10) x `container.databasePoolSize` (10) + the migration task (10) + the app-user bootstrap (1) + a reserve (5) = 116 connections, more than the 112 that `database.instanceType` t4g.micro allows (max_connections); lower `scaling.maxCapacity` or `container.databasePoolSize`, or choose a larger `database.instanceType`.',
+    '`scaling.maxCapacity` (10) x `container.databasePoolSize` (10) + the migration task (10) + the app-user bootstrap (1) + a reserve (5) = 116 connections, more than the 112 that `database.instanceType` t4g.micro allows (max_connections); lower `scaling.maxCapacity` or `container.databasePoolSize`, choose a larger `database.instanceType`, or put RdsProxy.iamAuthenticated() in front (`database.proxy`).',
   ],
   [
     'a pool that rotation tips over the limit',

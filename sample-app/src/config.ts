@@ -22,7 +22,13 @@ export interface DatabaseConfig {
   readonly port: number;
   readonly name: string;
   readonly user: string;
+  /** Empty with IAM authentication: each connection then signs a token instead. */
   readonly password: string;
+  /**
+   * Authenticate with an IAM token signed by the task role for each new connection (`DB_IAM_AUTH=true`, which the
+   * construct sets behind RDS Proxy), in `region` (`AWS_REGION`, which Fargate sets in every task).
+   */
+  readonly iamAuthentication?: { readonly region: string };
   /** `require`: TLS with the CA bundle verified; `disable`: plain TCP (local only). */
   readonly ssl: 'require' | 'disable';
   readonly caFile?: string;
@@ -68,7 +74,8 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 
 /**
  * Reads the configuration. The database comes from `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USER`, `DB_PASSWORD` (as
- * FargateWebServiceWithDatabase injects them) or from `DATABASE_URL`; with neither, it is undefined.
+ * FargateWebServiceWithDatabase injects them; behind RDS Proxy `DB_IAM_AUTH=true` replaces `DB_PASSWORD`) or from
+ * `DATABASE_URL`; with neither, it is undefined.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === 'production';
@@ -86,6 +93,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function loadDatabaseConfig(env: NodeJS.ProcessEnv, production: boolean): DatabaseConfig | undefined {
   const parts = ['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD'];
   const given = parts.filter((name) => env[name] !== undefined && env[name] !== '');
+  if (env.DATABASE_URL && env.DB_IAM_AUTH) {
+    throw new ConfigError('DB_IAM_AUTH', 'works with the DB_* variables, not with DATABASE_URL');
+  }
   if (given.length > 0 && env.DATABASE_URL) {
     throw new ConfigError(
       'DATABASE_URL',
@@ -137,5 +147,25 @@ function loadDatabaseConfig(env: NodeJS.ProcessEnv, production: boolean): Databa
     name: env.DB_NAME!,
     user: env.DB_USER!,
     password: env.DB_PASSWORD ?? '',
+    ...iamAuthentication(env, common.ssl),
   };
+}
+
+/** `DB_IAM_AUTH=true`: tokens instead of a password, over TLS only, in the task's region. */
+function iamAuthentication(
+  env: NodeJS.ProcessEnv,
+  ssl: DatabaseConfig['ssl'],
+): Pick<DatabaseConfig, 'iamAuthentication'> {
+  if (!bool(env, 'DB_IAM_AUTH', false)) return {};
+  if (env.DB_PASSWORD) {
+    throw new ConfigError('DB_IAM_AUTH', 'is true, so DB_PASSWORD must not be set: each connection signs an IAM token');
+  }
+  if (ssl !== 'require') {
+    throw new ConfigError('DB_SSL', 'must be require with DB_IAM_AUTH=true: IAM authentication tokens travel over TLS only');
+  }
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new ConfigError('AWS_REGION', 'is required with DB_IAM_AUTH=true to sign tokens (Fargate sets it in every task)');
+  }
+  return { iamAuthentication: { region } };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConnectionOptions } from 'node:tls';
+import { Signer } from '@aws-sdk/rds-signer';
 import { Pool } from 'pg';
 import { Options, Sequelize } from 'sequelize';
 import { DatabaseConfig } from './config';
@@ -13,6 +14,17 @@ export function tlsOptions(config: DatabaseConfig): ConnectionOptions | false {
   };
 }
 
+/**
+ * The password of each new connection: the configured one, or with IAM authentication a token the task role signs
+ * (valid 15 minutes, only needed while connecting; signing is local, the credentials are cached by the SDK).
+ */
+export function passwordSource(config: DatabaseConfig): string | (() => Promise<string>) {
+  const iam = config.iamAuthentication;
+  if (!iam) return config.password;
+  const signer = new Signer({ hostname: config.host, port: config.port, username: config.user, region: iam.region });
+  return () => signer.getAuthToken();
+}
+
 /** Where and as whom a pg client connects, with the same TLS as every other connection of the app. */
 export function pgConnection(config: DatabaseConfig) {
   return {
@@ -20,7 +32,7 @@ export function pgConnection(config: DatabaseConfig) {
     port: config.port,
     database: config.name,
     user: config.user,
-    password: config.password,
+    password: passwordSource(config),
     ssl: tlsOptions(config),
   };
 }
@@ -59,6 +71,16 @@ export function createSequelize(config: DatabaseConfig, poolMax = config.poolMax
     // No retry: a retried INSERT that had reached the database would be applied twice.
     retry: { max: 0 },
   };
+  const password = passwordSource(config);
+  if (typeof password === 'function') {
+    // Sequelize's connection hook, its documented place for per-connection credentials: a fresh IAM token for each
+    // new connection of the pool.
+    options.hooks = {
+      beforeConnect: async (connection) => {
+        connection.password = await password();
+      },
+    };
+  }
   return new Sequelize(options);
 }
 

@@ -109,7 +109,7 @@ export function resolveDatabase(
   check.wholeDays('database.backupRetention', d.backupRetention, 1, 35, ' (point-in-time recovery needs backups)');
   check.duration('database.rotation', d.rotation?._schedule, 86400, 1000 * 86400);
   const iamAuthentication = d.iamAuthentication ?? defaults['DatabaseOptions.iamAuthentication'];
-  const proxy = resolveProxy(check, d.proxy ?? defaults['DatabaseOptions.proxy'], iamAuthentication);
+  const proxy = resolveProxy(check, d.proxy ?? defaults['DatabaseOptions.proxy'], iamAuthentication, defaults);
   return {
     engineVersion,
     instanceType: d.instanceType ?? defaults['DatabaseOptions.instanceType'],

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { RdsProxy } from './proxy-choice';
+import { ProfileDefaults } from '../defaults';
 import { PropChecker } from '../internal/validation';
 
 /** A resolved proxy choice: undefined for none. */
@@ -12,12 +13,11 @@ export interface ResolvedProxy {
   readonly borrowTimeout: Duration;
 }
 
-const DEFAULT_MAX_CONNECTIONS_PERCENT = 80;
-
 export function resolveProxy(
   check: PropChecker,
   choice: RdsProxy,
   iamAuthentication: boolean,
+  defaults: ProfileDefaults,
 ): ResolvedProxy | undefined {
   const options = choice._options;
   if (!options) return undefined;
@@ -28,8 +28,8 @@ export function resolveProxy(
     `\`database.proxy\` ${choice} authenticates to the database with IAM: it needs \`database.iamAuthentication\` on (leave it unset or true), or choose RdsProxy.none().`,
   );
   return {
-    maxConnectionsPercent: options.maxConnectionsPercent ?? DEFAULT_MAX_CONNECTIONS_PERCENT,
-    borrowTimeout: options.borrowTimeout ?? Duration.seconds(30),
+    maxConnectionsPercent: options.maxConnectionsPercent ?? defaults['RdsProxyOptions.maxConnectionsPercent'],
+    borrowTimeout: options.borrowTimeout ?? defaults['RdsProxyOptions.borrowTimeout'],
   };
 }
 

@@ -51,13 +51,11 @@ const described = integ.assertions.awsApiCall('RDS', 'describeDBProxies', { DBPr
     DBProxies: [Match.objectLike({ DefaultAuthScheme: 'IAM_AUTH', RequireTLS: true, EngineFamily: 'POSTGRESQL' })],
   }),
 );
-const targets = integ.assertions
-  .awsApiCall('RDS', 'describeDBProxyTargets', { DBProxyName: proxy.dbProxyName })
-  .expect(
-    ExpectedResult.objectLike({
-      Targets: Match.arrayWith([Match.objectLike({ Type: 'RDS_INSTANCE', TargetHealth: { State: 'AVAILABLE' } })]),
-    }),
-  );
+const targets = integ.assertions.awsApiCall('RDS', 'describeDBProxyTargets', { DBProxyName: proxy.dbProxyName }).expect(
+  ExpectedResult.objectLike({
+    Targets: Match.arrayWith([Match.objectLike({ Type: 'RDS_INSTANCE', TargetHealth: { State: 'AVAILABLE' } })]),
+  }),
+);
 targets.waitForAssertions(eventually);
 
 const migrations = integ.assertions

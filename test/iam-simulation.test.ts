@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { CredentialRotation } from '../src';
+import { CredentialRotation, RdsProxy } from '../src';
 import { BOOTSTRAP_CALLS } from '../src/database/app-user/bootstrap.calls';
 import { REDEPLOY_CALLS } from '../src/database/app-user/redeploy.calls';
 import { FunctionCalls } from '../src/internal/aws-calls';
@@ -30,6 +30,8 @@ const DEV_TEMPLATE = synthesized(
     migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
   }),
 );
+// prod with the gate, a canary and RDS Proxy (end-to-end IAM): no app secret, no redeploy after rotation.
+const PROXY_TEMPLATE = synthesized(scenario('prod-https-canary', { database: { proxy: RdsProxy.iamAuthenticated() } }));
 const copy = () => JSON.parse(JSON.stringify(TEMPLATE));
 
 const SPECS: FunctionCalls[] = [
@@ -45,13 +47,69 @@ describe('every AWS call of every deploy-time function is allowed by the templat
     ...SPECS.map((s) => ['prod-https-canary', s.functionId, TEMPLATE, s] as const),
     // dev has no production-traffic reader (rolling updates).
     ...SPECS.filter((s) => s !== PRODUCTION_TRAFFIC_CALLS).map((s) => ['dev', s.functionId, DEV_TEMPLATE, s] as const),
+    // Behind the proxy the app has no password: no redeploy after rotation.
+    ...SPECS.filter((s) => s !== REDEPLOY_CALLS).map((s) => ['prod-proxy', s.functionId, PROXY_TEMPLATE, s] as const),
   ];
-  test.each(cases)('%s: %s', async (_scenario, _id, template, spec) => {
+  test.each(cases)('%s: %s', async (scenarioName, _id, template, spec) => {
     const { decisions } = await decideCalls(new TemplateResolver(template), spec);
     expect(decisions.map((d) => `${d.call.action} ${d.resource} ${d.decision}`)).toEqual(
       decisions.map((d) => `${d.call.action} ${d.resource} Allowed`),
     );
-    expect(decisions.length).toBe(spec.calls.length);
+    // Behind the proxy the bootstrap reads no app secret (its two calls on it are skipped).
+    const skipped = scenarioName === 'prod-proxy' ? spec.calls.filter((c) => c.onlyWithProperty).length : 0;
+    expect(skipped).toBe(scenarioName === 'prod-proxy' && spec === BOOTSTRAP_CALLS ? 2 : 0);
+    expect(decisions.length).toBe(spec.calls.length - skipped);
+  });
+});
+
+describe('behind RDS Proxy, IAM database authentication is allowed for the app user only, on the right leg', () => {
+  const resolver = new TemplateResolver(PROXY_TEMPLATE);
+  const taskDefinition = resolver.ofType('AWS::ECS::TaskDefinition')[0];
+  const taskRole = resolver.target(resolver.resource(taskDefinition).Properties.TaskRoleArn);
+  const executionRole = resolver.target(resolver.resource(taskDefinition).Properties.ExecutionRoleArn);
+  const proxy = resolver.ofType('AWS::RDS::DBProxy')[0];
+  const proxyRole = resolver.target(resolver.resource(proxy).Properties.RoleArn);
+  const instance = resolver.ofType('AWS::RDS::DBInstance')[0];
+  const masterSecretId = resolver.target(
+    resolver.resource(resolver.ofType('Custom::AppDatabaseUser')[0]).Properties.MasterSecretArn,
+  );
+  // The master login, as the master secret's template names it.
+  const master: string = JSON.parse(
+    resolver.resource(masterSecretId).Properties.GenerateSecretString.SecretStringTemplate,
+  ).username;
+  // rds-db ARNs: the proxy's resource id (prx-...) for the client leg, the instance's DbiResourceId for the proxy's.
+  const viaProxy = (login: string) =>
+    `arn:aws:rds-db:us-east-1:123456789012:dbuser:${resolver.getAtt(proxy, 'DBProxyArn').split(':').pop()}/${login}`;
+  const direct = (login: string) =>
+    `arn:aws:rds-db:us-east-1:123456789012:dbuser:${resolver.getAtt(instance, 'DbiResourceId')}/${login}`;
+  const masterSecret = resolver.value(
+    resolver.resource(resolver.ofType('Custom::AppDatabaseUser')[0]).Properties.MasterSecretArn,
+  );
+
+  test.each([
+    [
+      'the task role connects to the proxy as the app user',
+      taskRole,
+      'rds-db:connect',
+      viaProxy('app_user'),
+      'Allowed',
+    ],
+    ['the proxy connects to the instance as the app user', proxyRole, 'rds-db:connect', direct('app_user'), 'Allowed'],
+    ['the task role may not connect to the proxy as the master', taskRole, 'rds-db:connect', viaProxy(master), 'no'],
+    ['the task role may not bypass the proxy', taskRole, 'rds-db:connect', direct('app_user'), 'no'],
+    ['the execution role may not connect at all', executionRole, 'rds-db:connect', viaProxy('app_user'), 'no'],
+    ['the proxy may not connect as the master', proxyRole, 'rds-db:connect', direct(master), 'no'],
+    ['the proxy may not read the master secret', proxyRole, 'secretsmanager:GetSecretValue', masterSecret, 'no'],
+    ['the task role may not read the master secret', taskRole, 'secretsmanager:GetSecretValue', masterSecret, 'no'],
+  ])('%s', async (_title, role, action, resource, expected) => {
+    const decision = await decide(resolver, role, action, resource);
+    if (expected === 'Allowed') expect(decision).toBe('Allowed');
+    else expect(decision).not.toBe('Allowed');
+  });
+
+  test('the master login the deny checks use is a real one, not the app user', () => {
+    expect(master).toMatch(/^[a-z_]+$/);
+    expect(master).not.toBe('app_user');
   });
 });
 

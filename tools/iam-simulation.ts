@@ -172,6 +172,10 @@ export class TemplateResolver {
         return r.Properties?.ServiceName ?? id;
       case 'AWS::ECS::Service.ServiceArn':
         return this.ref(id);
+      case 'AWS::RDS::DBProxy.DBProxyArn':
+        return this.arn('rds', `db-proxy:prx-${id.toLowerCase()}`);
+      case 'AWS::RDS::DBInstance.DbiResourceId':
+        return `db-${id.toUpperCase()}`;
       case 'AWS::Serverless::Application.Outputs.RotationLambdaARN':
         return this.arn('lambda', `function:${id}-rotation`);
       default:
@@ -313,7 +317,9 @@ export async function decideCalls(resolver: TemplateResolver, spec: FunctionCall
   if (spec.customResourceType && !customResourceId) throw new Error(`no ${spec.customResourceType} in the template`);
   const ids = { functionId, customResourceId };
   const out: Array<{ call: AwsCall; resource: string; decision: Decision }> = [];
+  const properties = customResourceId ? resolver.resource(customResourceId).Properties : {};
   for (const call of spec.calls) {
+    if (call.onlyWithProperty && properties[call.onlyWithProperty] === undefined) continue;
     const resource = resolver.fill(call.resource, ids);
     const context = Object.fromEntries(Object.entries(call.context ?? {}).map(([k, v]) => [k, resolver.fill(v, ids)]));
     out.push({ call, resource, decision: await decide(resolver, roleId, call.action, resource, context) });

@@ -161,11 +161,17 @@ function iamAuthentication(
     throw new ConfigError('DB_IAM_AUTH', 'is true, so DB_PASSWORD must not be set: each connection signs an IAM token');
   }
   if (ssl !== 'require') {
-    throw new ConfigError('DB_SSL', 'must be require with DB_IAM_AUTH=true: IAM authentication tokens travel over TLS only');
+    throw new ConfigError(
+      'DB_SSL',
+      'must be require with DB_IAM_AUTH=true: IAM authentication tokens travel over TLS only',
+    );
   }
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
   if (!region) {
-    throw new ConfigError('AWS_REGION', 'is required with DB_IAM_AUTH=true to sign tokens (Fargate sets it in every task)');
+    throw new ConfigError(
+      'AWS_REGION',
+      'is required with DB_IAM_AUTH=true to sign tokens (Fargate sets it in every task)',
+    );
   }
   return { iamAuthentication: { region } };
 }

@@ -6,10 +6,10 @@
  */
 import { Signer } from '@aws-sdk/rds-signer';
 import { QueryTypes } from 'sequelize';
+import { createTestDatabase, TestDatabase } from './support';
 import { ConfigError, DatabaseConfig, loadConfig } from '../src/config';
 import { openDatabase, passwordSource } from '../src/db';
 import { migrateWithLock } from '../src/migrator';
-import { createTestDatabase, TestDatabase } from './support';
 
 const IAM_ENV = {
   NODE_ENV: 'production',

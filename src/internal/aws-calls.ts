@@ -17,6 +17,11 @@ export interface AwsCall {
   readonly context?: Record<string, string>;
   /** Why the function makes the call. */
   readonly why: string;
+  /**
+   * The call is made only when the custom resource has this property (e.g. `AppSecretArn`, absent behind RDS Proxy
+   * where the app has no secret); the simulation then skips it.
+   */
+  readonly onlyWithProperty?: string;
 }
 
 /**

@@ -17,12 +17,14 @@ export const BOOTSTRAP_CALLS: FunctionCalls = {
       action: 'secretsmanager:GetSecretValue',
       resource: '${prop:AppSecretArn}',
       why: 'the app login to create or repair',
+      onlyWithProperty: 'AppSecretArn',
     },
     {
       action: 'kms:Decrypt',
       resource: '${prop:AppSecretArn>KmsKeyId}',
       context: { 'kms:ViaService': 'secretsmanager.${Region}.amazonaws.com' },
       why: 'Secrets Manager decrypts the app secret with the caller’s permission',
+      onlyWithProperty: 'AppSecretArn',
     },
     {
       action: 'lambda:InvokeFunction',

@@ -4,7 +4,7 @@
  */
 import { scenario } from './policy-scenarios';
 
-const SCENARIOS = ['dev', 'prod-https', 'prod-https-gate', 'prod-https-canary'] as const;
+const SCENARIOS = ['dev', 'prod-https', 'prod-https-gate', 'prod-https-canary', 'prod-https-proxy'] as const;
 
 export function renderAcknowledgementsDoc(): string {
   const rows = new Map<string, { scenarios: Set<string>; reason: string }>();
@@ -26,7 +26,9 @@ export function renderAcknowledgementsDoc(): string {
         ? 'prod'
         : scenarios.has('prod-https-gate')
           ? 'with `migrations`'
-          : 'with a traffic-shifting `rolloutStrategy`';
+          : scenarios.has('prod-https-proxy')
+            ? 'with `database.proxy`'
+            : 'with a traffic-shifting `rolloutStrategy`';
   const lines = [
     '# Policy acknowledgements',
     '',
@@ -34,8 +36,8 @@ export function renderAcknowledgementsDoc(): string {
     '',
     'Each finding the construct acknowledges on purpose, attached as metadata to the one resource it concerns',
     '(`cdk_nag.rules_to_suppress` for cdk-nag, `guard.SuppressedRules` for cfn-guard), and only in the configuration',
-    'where it applies. "profile" says where it appears: dev, prod (with HTTPS), both, only with the migration gate, or',
-    'only with a blue/green, canary or linear `service.rolloutStrategy`.',
+    'where it applies. "profile" says where it appears: dev, prod (with HTTPS), both, only with the migration gate,',
+    'only with a blue/green, canary or linear `service.rolloutStrategy`, or only with RDS Proxy (`database.proxy`).',
     '',
     '| rule | resource | profile | why |',
     '| --- | --- | --- | --- |',

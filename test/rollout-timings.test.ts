@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { CredentialRotation, DeploymentAlarms, EnvironmentProfile, RolloutStrategy } from '../src';
+import { CredentialRotation, DeploymentAlarms, EnvironmentProfile, RdsProxy, RolloutStrategy } from '../src';
 import { defaultStack, synth } from './helpers';
 import { rolloutTimings } from '../tools/rollout-timings';
 
@@ -93,5 +93,22 @@ describe('rollout timings readout', () => {
   test('the formula names the template values it used', () => {
     const good = rolloutTimings(defaultStack(EnvironmentProfile.PROD).template.toJSON() as any)[0];
     expect(good.formula).toBe('task start + healthy threshold 2 x interval 15 s + deregistration delay 30 s');
+  });
+
+  test('a failover line per database choice, with its source: none in dev (single-AZ), 120 s Multi-AZ, 41 s behind RDS Proxy', () => {
+    const failover = (template: any) =>
+      rolloutTimings(template.toJSON()).filter((t) => /failover/.test(t.name));
+    expect(failover(defaultStack(EnvironmentProfile.DEV).template)).toEqual([]);
+    const [instance] = failover(defaultStack(EnvironmentProfile.PROD).template);
+    expect(instance).toMatchObject({ name: 'a Multi-AZ failover interrupts the database for up to', seconds: 120 });
+    expect(instance.formula).toMatch(/RDS User Guide, Failover process for Amazon RDS/);
+    const [proxied] = failover(
+      synth({ profile: EnvironmentProfile.PROD, database: { proxy: RdsProxy.iamAuthenticated() } }).template,
+    );
+    expect(proxied).toMatchObject({
+      name: 'a Multi-AZ failover behind RDS Proxy interrupts new queries for up to',
+      seconds: Math.round(120 * 0.34),
+    });
+    expect(proxied.formula).toMatch(/"Amazon RDS Proxy" product page/);
   });
 });

@@ -30,6 +30,8 @@ export const PRICES = {
     'db.r7g.xlarge': 0.478,
   } as Record<string, number>,
   rdsGp3GbMonth: 0.115,
+  /** RDS Proxy on provisioned instances: per vCPU of the instance, at least 2 vCPUs. */
+  rdsProxyVcpuHour: 0.015,
   secretMonth: 0.4,
   kmsKeyMonth: 1,
   interfaceEndpointHour: 0.01,
@@ -37,6 +39,18 @@ export const PRICES = {
   wafRuleMonth: 1,
   alarmMetricMonth: 0.1,
   dashboardMonth: 3,
+};
+
+/** vCPUs of the instance classes in the price table (RDS instance types page). */
+const RDS_VCPUS: Record<string, number> = {
+  'db.t4g.micro': 2,
+  'db.t4g.small': 2,
+  'db.t4g.medium': 2,
+  'db.t4g.large': 2,
+  'db.m7g.large': 2,
+  'db.m7g.xlarge': 4,
+  'db.r7g.large': 2,
+  'db.r7g.xlarge': 4,
 };
 
 export interface CostLine {
@@ -141,6 +155,26 @@ export function estimateCost(template: { Resources: Record<string, Resource> }):
       true,
     );
   }
+  const instanceClasses = Object.fromEntries(
+    ofType('AWS::RDS::DBInstance').map(([id, db]) => [id, String(db.Properties?.DBInstanceClass)]),
+  );
+  for (const [id] of ofType('AWS::RDS::DBProxy')) {
+    const target = ofType('AWS::RDS::DBProxyTargetGroup').find(
+      ([, t]) => t.Properties?.DBProxyName?.Ref === id,
+    )?.[1];
+    const instanceClass = instanceClasses[target?.Properties?.DBInstanceIdentifiers?.[0]?.Ref];
+    const vcpus = RDS_VCPUS[instanceClass];
+    if (vcpus === undefined) {
+      notEstimated.add(`RDS Proxy on ${instanceClass ?? 'an unknown target'} (vCPUs not in the table)`);
+      continue;
+    }
+    const billed = Math.max(2, vcpus);
+    add(
+      `${id} (RDS Proxy, ${billed} vCPU of ${instanceClass})`,
+      `${PRICES.rdsProxyVcpuHour} USD/vCPU-h, at least 2`,
+      billed * PRICES.rdsProxyVcpuHour * HOURS,
+    );
+  }
   const secrets = ofType('AWS::SecretsManager::Secret').length;
   add(`${secrets} secret(s)`, `${PRICES.secretMonth} USD/month`, secrets * PRICES.secretMonth, true);
   const keys = ofType('AWS::KMS::Key').length;
@@ -187,15 +221,22 @@ export function estimateCost(template: { Resources: Record<string, Resource> }):
     const needsEndpoint = ofType('AWS::EC2::NatGateway').length === 0;
     const endpoint = needsEndpoint ? PRICES.interfaceEndpointHour * HOURS : 0;
     const alarmsOn = alarms.length > 0;
-    const alarmCost = alarmsOn ? ROTATION_ALARM_METRICS * PRICES.alarmMetricMonth : 0;
+    // Behind RDS Proxy the app has no password: only the master's rotation and its alarm.
+    const proxied = ofType('AWS::RDS::DBProxy').length > 0;
+    const rotationMetrics = proxied ? 1 : ROTATION_ALARM_METRICS;
+    const alarmCost = alarmsOn ? rotationMetrics * PRICES.alarmMetricMonth : 0;
     rotationWouldAdd = {
       monthlyUsd: money(endpoint + alarmCost),
       what: [
         ...(needsEndpoint
           ? [`a Secrets Manager interface endpoint in one AZ (${money(endpoint).toFixed(2)} USD)`]
           : []),
-        ...(alarmsOn ? [`${ROTATION_ALARM_METRICS} alarm metrics (${money(alarmCost).toFixed(2)} USD)`] : []),
-        'two rotation functions and a redeploy function (requests only, a few a month)',
+        ...(alarmsOn
+          ? [`${rotationMetrics} alarm metric${rotationMetrics > 1 ? 's' : ''} (${money(alarmCost).toFixed(2)} USD)`]
+          : []),
+        proxied
+          ? "the master password's rotation function (requests only, a few a month)"
+          : 'two rotation functions and a redeploy function (requests only, a few a month)',
       ].join(', '),
     };
   }

@@ -11,6 +11,8 @@
  *   tls           upstream                   prod without a domain: TLS ends in front of the load balancer (a CDN or
  *                                            proxy you run); prod refuses to synthesize with neither
  *   alarmEmail    oncall@example.com         subscribe an address to the alarm topic
+ *   databaseProxy true                       RDS Proxy in front of the database, IAM authentication end to end (the app
+ *                                            signs a token per connection; stacks are named UsersApi-<profile>-proxy)
  *   nag           true                       run the cdk-nag AwsSolutions, NIST 800-53 R5, HIPAA and PCI packs at synth
  */
 import { readFileSync } from 'fs';
@@ -25,6 +27,7 @@ import {
   EnvironmentProfile,
   FargateWebServiceWithDatabase,
   Https,
+  RdsProxy,
   ServiceImage,
   WebAcl,
 } from 'cdk-fargate-web-service-with-database';
@@ -42,10 +45,14 @@ if (!['dev', 'prod', 'all'].includes(selected)) {
 const idleTimeout = Duration.seconds(60);
 const appDirectory = process.env.SAMPLE_APP_DIR ?? path.join(__dirname, '..', '..');
 const appVersion: string = JSON.parse(readFileSync(path.join(appDirectory, 'package.json'), 'utf8')).version;
+const databaseProxy = context('databaseProxy') ?? 'false';
+if (!['true', 'false'].includes(databaseProxy)) {
+  throw new Error(`context "databaseProxy" must be true or false, got "${databaseProxy}"`);
+}
 
 for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
   if (selected !== 'all' && selected !== profile) continue;
-  const stack = new Stack(app, `UsersApi-${profile}`, {
+  const stack = new Stack(app, `UsersApi-${profile}${databaseProxy === 'true' ? '-proxy' : ''}`, {
     // A concrete region (the load balancer's access logs need one); offline synthesis falls back to us-east-1.
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
     description: `Sample users API (${profile})`,
@@ -102,6 +109,8 @@ for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
     // The image's `npm run migrate -- up`, without npm (the root filesystem is read-only).
     migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
     monitoring: alarmEmail ? { alarms: Alarms.toNewTopic({ email: alarmEmail }) } : undefined,
+    // Behind RDS Proxy the app gets DB_IAM_AUTH=true instead of a password and signs a token per connection.
+    database: databaseProxy === 'true' ? { proxy: RdsProxy.iamAuthenticated() } : undefined,
   });
 }
 

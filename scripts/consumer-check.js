@@ -211,9 +211,11 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
     check(stackName, 'the bootstrap, the migration gate and the proxy come before the service',
       !!gate && ['Custom::AppDatabaseUser', 'AWS::RDS::DBProxy', 'Custom::MigrationGate']
         .every((type) => [].concat(service[1].DependsOn || []).includes((ofType(template, type)[0] || [''])[0])));
-    // Prod's eleven alarms and two deployment alarms, and the master rotation's: no app rotation, no redeploy.
-    check(stackName, 'fourteen alarms (no app rotation: the master rotation alarm only)',
-      ofType(template, 'AWS::CloudWatch::Alarm').length === 14);
+    // Prod's eleven alarms and two deployment alarms, the proxy's refused logins, and the master rotation's: no app
+    // rotation, no redeploy.
+    check(stackName, 'fifteen alarms (the proxy refusing logins; no app rotation: the master rotation alarm only)',
+      ofType(template, 'AWS::CloudWatch::Alarm').length === 15
+      && ofType(template, 'AWS::CloudWatch::Alarm').some(([, a]) => a.Properties.MetricName === 'ClientConnectionsSetupFailedAuth'));
     if (process.env.CONSUMER_GUARD !== 'skip') {
       const guardOut = fs.readFileSync(path.join(outdir, `${stackName}.guard.txt`), 'utf8');
       const guardOpen = guardOut.split('\n').filter((l) => l.startsWith('  FAIL ')).map((l) => l.split(' ')[3]);

@@ -269,6 +269,7 @@ export class FargateWebServiceWithDatabase extends Construct {
       cluster: this.cluster,
       service: this.service,
       database: this.database,
+      proxy: this.databaseProxy,
     }));
     const monitoring = createMonitoring(this, parts.monitoring, metrics, acks);
     this.deploymentAlarms = addDeploymentAlarms(this, parts.rollout, {

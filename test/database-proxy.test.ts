@@ -152,6 +152,27 @@ describe.each([EnvironmentProfile.DEV, EnvironmentProfile.PROD])('%s with RdsPro
     expect(deps).toContain(gate.id);
   });
 
+  test("the proxy's refused logins raise an alarm, and the dashboard draws the proxy's connections", () => {
+    const { template, construct, stack } = shared(profile);
+    const proxyName = { Ref: onlyResource(template, 'AWS::RDS::DBProxy').id };
+    const alarm = construct.alarm('ProxyLoginFailed');
+    const props = template.toJSON().Resources[stack.getLogicalId(alarm.node.defaultChild as any)].Properties;
+    expect(props).toMatchObject({
+      Namespace: 'AWS/RDS',
+      MetricName: 'ClientConnectionsSetupFailedAuth',
+      Dimensions: [{ Name: 'ProxyName', Value: proxyName }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    if (profile === EnvironmentProfile.PROD) {
+      const body = JSON.stringify(onlyResource(template, 'AWS::CloudWatch::Dashboard').props.DashboardBody);
+      expect(body).toContain('RDS Proxy connections');
+      expect(body).toContain('ClientConnections');
+    }
+  });
+
   test('outputs name the proxy endpoint instead of an app secret', () => {
     const { template } = shared(profile);
     const outputs = template.toJSON().Outputs;
@@ -171,7 +192,8 @@ test('the IAM variable follows the naming choice: libpq names with a custom IAM 
 });
 
 test('without a proxy nothing changes: the app secret reaches the container and no DB_IAM_AUTH is set', () => {
-  const { template } = synth({ profile: EnvironmentProfile.DEV });
+  const { template, construct } = synth({ profile: EnvironmentProfile.DEV });
+  expect(() => construct.alarm('ProxyLoginFailed')).toThrow(/no alarm named "ProxyLoginFailed"/);
   expect(template.findResources('AWS::RDS::DBProxy')).toEqual({});
   const container = onlyResource(template, 'AWS::ECS::TaskDefinition').props.ContainerDefinitions[0];
   expect(container.Secrets.map((s: any) => s.Name)).toEqual(

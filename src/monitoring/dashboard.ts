@@ -76,5 +76,22 @@ export function createDashboard(
       left: [at(metrics.databaseReadIops, 'Read'), at(metrics.databaseWriteIops, 'Write')],
     }),
   );
+  if (metrics.proxy) {
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'RDS Proxy connections (tasks to proxy, proxy to database)',
+        width: 12,
+        left: [
+          at(metrics.proxy.clientConnections, 'From the tasks'),
+          at(metrics.proxy.databaseConnections, 'To the database'),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'RDS Proxy refused logins',
+        width: 12,
+        left: [at(metrics.proxy.failedLogins, 'Refused')],
+      }),
+    );
+  }
   return dashboard;
 }

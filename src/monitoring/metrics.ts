@@ -13,6 +13,18 @@ export interface MonitoredParts {
   readonly cluster: ecs.ICluster;
   readonly service: ecs.FargateService;
   readonly database: rds.DatabaseInstance;
+  /** The RDS Proxy in front of the database, if any: its own connection metrics. */
+  readonly proxy?: rds.DatabaseProxy;
+}
+
+/** The RDS Proxy's own metrics (namespace AWS/RDS, dimension ProxyName). */
+export interface ProxyMetrics {
+  /** Connections from the tasks to the proxy, maximum. */
+  readonly clientConnections: cloudwatch.Metric;
+  /** Connections from the proxy to the database, maximum. */
+  readonly databaseConnections: cloudwatch.Metric;
+  /** Client logins the proxy refused (IAM token or TLS), summed. */
+  readonly failedLogins: cloudwatch.Metric;
 }
 
 /** A metric of the targets: one target group's, or the sum over both with a traffic-shifting strategy. */
@@ -51,6 +63,8 @@ export class ServiceMetrics {
   public readonly databaseWriteIops: cloudwatch.Metric;
   /** Each target group's own metrics (one, or two with a traffic-shifting strategy). */
   public readonly targetGroups: TargetGroupMetrics[];
+  /** The RDS Proxy's metrics, when there is one. */
+  public readonly proxy?: ProxyMetrics;
 
   constructor(private readonly parts: MonitoredParts) {
     const lb = parts.loadBalancer.metrics;
@@ -98,6 +112,20 @@ export class ServiceMetrics {
     this.databaseConnections = db.metricDatabaseConnections({ statistic: 'Maximum' });
     this.databaseReadIops = db.metric('ReadIOPS');
     this.databaseWriteIops = db.metric('WriteIOPS');
+    if (parts.proxy) {
+      const proxyMetric = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/RDS',
+          metricName,
+          dimensionsMap: { ProxyName: parts.proxy!.dbProxyName },
+          statistic,
+        });
+      this.proxy = {
+        clientConnections: proxyMetric('ClientConnections', 'Maximum'),
+        databaseConnections: proxyMetric('DatabaseConnections', 'Maximum'),
+        failedLogins: proxyMetric('ClientConnectionsSetupFailedAuth', 'Sum'),
+      };
+    }
   }
 
   /** Target response time at a percentile (`p50`, `p99`). */

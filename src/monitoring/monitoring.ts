@@ -160,6 +160,17 @@ function alarmDefinitions(metrics: ServiceMetrics, t: ResolvedThresholds): Alarm
   const fiveMinutes = Duration.minutes(5);
   const oneMinute = Duration.minutes(1);
   const below = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD;
+  const proxy: AlarmDefinition[] = metrics.proxy
+    ? [
+      {
+        id: 'ProxyLoginFailed',
+        metric: metrics.proxy.failedLogins.with({ period: fiveMinutes }),
+        threshold: 1,
+        description:
+          'RDS Proxy refused a login in the last 5 minutes: a task presented an IAM token the proxy did not accept (the task role lost rds-db:connect, the app user lost rds_iam, or the app sent a password) or did not use TLS.',
+      },
+    ]
+    : [];
   return [
     {
       id: 'Target5xx',
@@ -237,6 +248,7 @@ function alarmDefinitions(metrics: ServiceMetrics, t: ResolvedThresholds): Alarm
       description: `Database connections reached ${t.databaseConnections} (80 % of the instance class's max_connections).`,
       evaluationPeriods: 2,
     },
+    ...proxy,
   ];
 }
 

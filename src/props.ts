@@ -195,7 +195,7 @@ export interface ContainerOptions {
    * Database connections one task may hold, passed to the container as the pool-size variable (`DB_POOL_MAX` unless
    * `databaseVariables` names another). At synth time the construct checks that the tasks at
    * `scaling.maxCapacity`, the migration task, the rotation function and a reserve fit the instance class's
-   * `max_connections`. 1 to 1000.
+   * `max_connections` (behind `database.proxy`, the proxy's share of it instead). 1 to 1000.
    *
    * @default 10
    */

@@ -95,7 +95,10 @@ describe('cost readout', () => {
   test('RDS Proxy: 2 vCPUs of the instance at the proxy rate; one secret and four rotation alarm metrics less', () => {
     const plain = estimateCost(defaultStack(EnvironmentProfile.PROD).template.toJSON() as any);
     const proxied = estimateCost(
-      synth({ profile: EnvironmentProfile.PROD, database: { proxy: RdsProxy.iamAuthenticated() } }).template.toJSON() as any,
+      synth({
+        profile: EnvironmentProfile.PROD,
+        database: { proxy: RdsProxy.iamAuthenticated() },
+      }).template.toJSON() as any,
     );
     const proxyLine = proxied.lines.find((l) => /RDS Proxy/.test(l.item))!;
     expect(proxyLine.item).toMatch(/RDS Proxy, 2 vCPU of db\.m7g\.large/);

@@ -237,6 +237,18 @@ describe('validation', () => {
     );
   });
 
+  test("docs/credentials.md's example: 60 tasks x 20 connections are refused on a db.m7g.large, accepted behind the proxy", () => {
+    const props = {
+      profile: EnvironmentProfile.PROD,
+      scaling: { maxCapacity: 60 },
+      container: { databasePoolSize: 20 },
+    };
+    expect(() => synth(props)).toThrow(
+      /= 1\d{3} connections, more than the 901 that `database.instanceType` m7g.large allows/,
+    );
+    expect(() => withProxy(EnvironmentProfile.PROD, props)).not.toThrow();
+  });
+
   test('behind a proxy the rotation schedule is not bound by the rollout time (no redeploy follows it)', () => {
     const props = {
       profile: EnvironmentProfile.PROD,

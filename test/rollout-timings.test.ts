@@ -96,8 +96,7 @@ describe('rollout timings readout', () => {
   });
 
   test('a failover line per database choice, with its source: none in dev (single-AZ), 120 s Multi-AZ, 41 s behind RDS Proxy', () => {
-    const failover = (template: any) =>
-      rolloutTimings(template.toJSON()).filter((t) => /failover/.test(t.name));
+    const failover = (template: any) => rolloutTimings(template.toJSON()).filter((t) => /failover/.test(t.name));
     expect(failover(defaultStack(EnvironmentProfile.DEV).template)).toEqual([]);
     const [instance] = failover(defaultStack(EnvironmentProfile.PROD).template);
     expect(instance).toMatchObject({ name: 'a Multi-AZ failover interrupts the database for up to', seconds: 120 });

@@ -159,9 +159,7 @@ export function estimateCost(template: { Resources: Record<string, Resource> }):
     ofType('AWS::RDS::DBInstance').map(([id, db]) => [id, String(db.Properties?.DBInstanceClass)]),
   );
   for (const [id] of ofType('AWS::RDS::DBProxy')) {
-    const target = ofType('AWS::RDS::DBProxyTargetGroup').find(
-      ([, t]) => t.Properties?.DBProxyName?.Ref === id,
-    )?.[1];
+    const target = ofType('AWS::RDS::DBProxyTargetGroup').find(([, t]) => t.Properties?.DBProxyName?.Ref === id)?.[1];
     const instanceClass = instanceClasses[target?.Properties?.DBInstanceIdentifiers?.[0]?.Ref];
     const vcpus = RDS_VCPUS[instanceClass];
     if (vcpus === undefined) {

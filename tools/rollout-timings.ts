@@ -165,15 +165,15 @@ export function rolloutTimings(template: { Resources: Record<string, Resource> }
     timings.push(
       proxied
         ? {
-          name: 'a Multi-AZ failover behind RDS Proxy interrupts new queries for up to',
-          seconds: Math.round(MULTI_AZ_FAILOVER_SECONDS * (1 - PROXY_FAILOVER_REDUCTION)),
-          formula: `the instance's ${MULTI_AZ_FAILOVER_SECONDS} s less up to ${PROXY_FAILOVER_REDUCTION * 100} % (RDS Proxy keeps the tasks' connections open and routes them to the new primary without waiting for DNS; "Amazon RDS Proxy" product page, up to 66 % faster failover)`,
-        }
+            name: 'a Multi-AZ failover behind RDS Proxy interrupts new queries for up to',
+            seconds: Math.round(MULTI_AZ_FAILOVER_SECONDS * (1 - PROXY_FAILOVER_REDUCTION)),
+            formula: `the instance's ${MULTI_AZ_FAILOVER_SECONDS} s less up to ${PROXY_FAILOVER_REDUCTION * 100} % (RDS Proxy keeps the tasks' connections open and routes them to the new primary without waiting for DNS; "Amazon RDS Proxy" product page, up to 66 % faster failover)`,
+          }
         : {
-          name: 'a Multi-AZ failover interrupts the database for up to',
-          seconds: MULTI_AZ_FAILOVER_SECONDS,
-          formula: `60 to ${MULTI_AZ_FAILOVER_SECONDS} s ("typically complete within 60-120 seconds", RDS User Guide, Failover process for Amazon RDS); the tasks' pools reconnect to the same endpoint once DNS moves`,
-        },
+            name: 'a Multi-AZ failover interrupts the database for up to',
+            seconds: MULTI_AZ_FAILOVER_SECONDS,
+            formula: `60 to ${MULTI_AZ_FAILOVER_SECONDS} s ("typically complete within 60-120 seconds", RDS User Guide, Failover process for Amazon RDS); the tasks' pools reconnect to the same endpoint once DNS moves`,
+          },
     );
   }
   return timings;

@@ -162,14 +162,14 @@ function alarmDefinitions(metrics: ServiceMetrics, t: ResolvedThresholds): Alarm
   const below = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD;
   const proxy: AlarmDefinition[] = metrics.proxy
     ? [
-      {
-        id: 'ProxyLoginFailed',
-        metric: metrics.proxy.failedLogins.with({ period: fiveMinutes }),
-        threshold: 1,
-        description:
-          'RDS Proxy refused a login in the last 5 minutes: a task presented an IAM token the proxy did not accept (the task role lost rds-db:connect, the app user lost rds_iam, or the app sent a password) or did not use TLS.',
-      },
-    ]
+        {
+          id: 'ProxyLoginFailed',
+          metric: metrics.proxy.failedLogins.with({ period: fiveMinutes }),
+          threshold: 1,
+          description:
+            'RDS Proxy refused a login in the last 5 minutes: a task presented an IAM token the proxy did not accept (the task role lost rds-db:connect, the app user lost rds_iam, or the app sent a password) or did not use TLS.',
+        },
+      ]
     : [];
   return [
     {

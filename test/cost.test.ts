@@ -92,7 +92,7 @@ describe('cost readout', () => {
     expect(text).toMatch(/cheapest stack that can run the service .*: 57\.0\d USD; this stack: \+7\.\d %/);
   });
 
-  test('RDS Proxy: 2 vCPUs of the instance at the proxy rate; one secret and four rotation alarm metrics less', () => {
+  test('RDS Proxy: 2 vCPUs of the instance at the proxy rate, its refused-logins alarm; one secret and four rotation alarm metrics less', () => {
     const plain = estimateCost(defaultStack(EnvironmentProfile.PROD).template.toJSON() as any);
     const proxied = estimateCost(
       synth({
@@ -104,9 +104,10 @@ describe('cost readout', () => {
     expect(proxyLine.item).toMatch(/RDS Proxy, 2 vCPU of db\.m7g\.large/);
     expect(proxyLine.monthlyUsd).toBeCloseTo(2 * 0.015 * HOURS, 2);
     expect(proxyLine.essential).toBe(false);
-    // No app secret (0.40) and no app rotation, redeploy or failed-deployment alarms (4 metrics, 0.40).
-    expect(proxied.total - plain.total).toBeCloseTo(2 * 0.015 * HOURS - 0.4 - 4 * 0.1, 2);
-    expect(proxied.total).toBeCloseTo(445.79, 1);
+    // No app secret (0.40) and no app rotation, redeploy or failed-deployment alarms (4 metrics, 0.40); the proxy's
+    // ProxyLoginFailed alarm adds one metric (0.10).
+    expect(proxied.total - plain.total).toBeCloseTo(2 * 0.015 * HOURS - 0.4 - 4 * 0.1 + 0.1, 2);
+    expect(proxied.total).toBeCloseTo(445.89, 1);
   });
 
   test('dev with RDS Proxy: turning rotation on adds the endpoint and one alarm metric (the master only)', () => {

@@ -5,6 +5,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { CredentialRotation } from './database/credential-rotation';
+import { DatabaseEngine } from './database/engine-choice';
 import { RdsProxy } from './database/proxy-choice';
 import { AccessLogs, Https, WebAcl } from './load-balancer/choices';
 import { Alarms } from './monitoring/alarms-choice';
@@ -130,6 +131,18 @@ export const DEFAULTS = {
   'DatabaseOptions.proxy': RdsProxy.none(),
   'RdsProxyOptions.maxConnectionsPercent': 80,
   'RdsProxyOptions.borrowTimeout': Duration.seconds(30),
+  'DatabaseOptions.engine': DatabaseEngine.rdsPostgres(),
+  'AuroraServerlessOptions.version': rds.AuroraPostgresEngineVersion.VER_17_7,
+  'AuroraServerlessOptions.minCapacity': byProfile(0, 0.5),
+  'AuroraServerlessOptions.maxCapacity': byProfile(2, 16),
+  'AuroraServerlessOptions.readers': byProfile(0, 1),
+  'AuroraProvisionedOptions.version': rds.AuroraPostgresEngineVersion.VER_17_7,
+  'AuroraProvisionedOptions.readers': byProfile(0, 1),
+  /** Aurora provisioned's writer and readers when `database.instanceType` is not set: the smallest class it runs on, then r7g. */
+  'Fixed.auroraInstanceType': byProfile(
+    ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+    ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE),
+  ),
 
   'MigrationOptions.timeout': Duration.minutes(15),
   'MigrationOptions.disableMigrateOnStart': true,

@@ -23,6 +23,7 @@ import {
   IDENTIFIER_RULE,
   POSTGRES_IDENTIFIER,
 } from './database/database';
+import { DatabaseServer, endpointOf } from './database/server';
 import { PROFILE_TAG } from './defaults';
 import { Acknowledgements } from './internal/acknowledge';
 import { isKnown, PropChecker } from './internal/validation';
@@ -93,8 +94,10 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly accessLogsBucket?: s3.IBucket;
   /** The certificate of the HTTPS listener, when there is one. */
   public readonly certificate?: acm.ICertificate;
-  /** The PostgreSQL instance. */
-  public readonly database: rds.DatabaseInstance;
+  /** The PostgreSQL instance (`DatabaseEngine.rdsPostgres()`, the default); undefined with Aurora. */
+  public readonly database?: rds.DatabaseInstance;
+  /** The Aurora PostgreSQL cluster, with `DatabaseEngine.auroraServerless()` or `auroraProvisioned()`. */
+  public readonly databaseCluster?: rds.DatabaseCluster;
   /** The database's security group. */
   public readonly databaseSecurityGroup: ec2.SecurityGroup;
   /**
@@ -105,6 +108,8 @@ export class FargateWebServiceWithDatabase extends Construct {
   public readonly databaseSecret?: secretsmanager.ISecret;
   /** The RDS Proxy in front of the database, when `database.proxy` chooses one. */
   public readonly databaseProxy?: rds.DatabaseProxy;
+  /** The Aurora reader endpoint's address, when the cluster has readers (the container's `DB_READ_HOST`). */
+  public readonly databaseReaderEndpoint?: string;
   /** The master user's credentials: read only by the app-user bootstrap and the rotation functions. */
   public readonly databaseMasterSecret: secretsmanager.ISecret;
   /** The custom resource that creates or repairs the app's database user before each new task definition starts. */
@@ -140,6 +145,9 @@ export class FargateWebServiceWithDatabase extends Construct {
 
   /** Every metric the alarms and the dashboard watch, defined once. */
   private readonly metrics: ServiceMetrics;
+
+  /** The instance or the cluster, whichever `database.engine` made. */
+  private readonly databaseServer: DatabaseServer;
 
   /** The database logins the construct manages and whether IAM database authentication is on. */
   private readonly databaseLogins: { readonly managed: string[]; readonly iamAuthentication: boolean };
@@ -203,9 +211,12 @@ export class FargateWebServiceWithDatabase extends Construct {
     allowServiceToReachDatabase(database, service.securityGroup);
     this.scaling = addScaling(service.service, lb.targetGroup, parts.scaling);
 
-    this.database = database.instance;
+    this.database = database.server instanceof rds.DatabaseInstance ? database.server : undefined;
+    this.databaseCluster = database.server instanceof rds.DatabaseCluster ? database.server : undefined;
+    this.databaseServer = database.server;
     this.databaseSecret = database.appSecret;
     this.databaseProxy = database.proxy?.proxy;
+    this.databaseReaderEndpoint = database.readerEndpoint;
     this.databaseMasterSecret = database.masterSecret;
     this.databaseAppUser = createAppUserBootstrap(this, {
       vpc: this.vpc,
@@ -251,7 +262,7 @@ export class FargateWebServiceWithDatabase extends Construct {
         container: this.container,
         service: this.service,
         securityGroup: this.serviceSecurityGroup,
-        database: this.database,
+        database: database.server,
         // Behind the proxy the migration task reaches the proxy, and the proxy the database.
         databaseSecurityGroup: database.proxy?.securityGroup ?? this.databaseSecurityGroup,
         appUser: this.databaseAppUser,
@@ -268,7 +279,7 @@ export class FargateWebServiceWithDatabase extends Construct {
       alternateTargetGroup: this.alternateTargetGroup,
       cluster: this.cluster,
       service: this.service,
-      database: this.database,
+      database: database.server,
       proxy: this.databaseProxy,
     }));
     const monitoring = createMonitoring(this, parts.monitoring, metrics, acks);
@@ -355,8 +366,13 @@ export class FargateWebServiceWithDatabase extends Construct {
     return this.metrics.databaseConnections.with(props ?? {});
   }
 
-  /** The database's free storage in bytes, minimum. */
+  /** The instance's free storage in bytes, minimum. Aurora has none (its storage grows by itself): this fails. */
   public metricDatabaseFreeStorage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!this.metrics.databaseFreeStorage) {
+      throw new Error(
+        `${this.node.path}: metricDatabaseFreeStorage: an Aurora cluster has no free storage metric (its storage grows by itself); use metricDatabaseCpu or metricDatabaseConnections.`,
+      );
+    }
     return this.metrics.databaseFreeStorage.with(props ?? {});
   }
 
@@ -396,7 +412,7 @@ export class FargateWebServiceWithDatabase extends Construct {
       this.databaseLogins.managed.includes(dbUser),
       `grantConnect: "${dbUser}" is a login the construct manages with a password (${this.databaseLogins.managed.join(', ')}); name a login of your own that has rds_iam.`,
     );
-    return this.database.grantConnect(grantee, dbUser);
+    return this.databaseServer.grantConnect(grantee, dbUser);
   }
 
   private addOutputs(): void {
@@ -407,8 +423,16 @@ export class FargateWebServiceWithDatabase extends Construct {
       ServiceName: [this.service.serviceName, 'ECS service name'],
       RepositoryUri: [this.repository.repositoryUri, 'ECR repository URI for CI to push images to'],
       LogGroupName: [this.logGroup.logGroupName, 'Log group of the application container'],
-      DatabaseEndpoint: [this.database.dbInstanceEndpointAddress, 'Database endpoint address'],
-      DatabaseInstanceId: [this.database.instanceIdentifier, 'Database instance identifier'],
+      DatabaseEndpoint: [endpointOf(this.databaseServer).address, 'Database endpoint address (the writer)'],
+      ...(this.database
+        ? { DatabaseInstanceId: [this.database.instanceIdentifier, 'Database instance identifier'] }
+        : {}),
+      ...(this.databaseCluster
+        ? { DatabaseClusterId: [this.databaseCluster.clusterIdentifier, 'Aurora cluster identifier'] }
+        : {}),
+      ...(this.databaseReaderEndpoint
+        ? { DatabaseReaderEndpoint: [this.databaseReaderEndpoint, 'Aurora reader endpoint address'] }
+        : {}),
       ...(this.databaseSecret
         ? { DatabaseSecretArn: [this.databaseSecret.secretArn, "ARN of the app's database credentials secret"] }
         : {}),

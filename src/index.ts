@@ -11,3 +11,4 @@ export * from './database/credential-rotation';
 export * from './monitoring/alarms-choice';
 export * from './service/database-variables';
 export * from './database/proxy-choice';
+export * from './database/engine-choice';

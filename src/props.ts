@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { CredentialRotation } from './database/credential-rotation';
+import { DatabaseEngine } from './database/engine-choice';
 import { RdsProxy } from './database/proxy-choice';
 import { AccessLogs, Https, WebAcl } from './load-balancer/choices';
 import { Alarms } from './monitoring/alarms-choice';
@@ -457,6 +458,15 @@ export interface ScalingOptions {
 /** The RDS PostgreSQL database. */
 export interface DatabaseOptions {
   /**
+   * Which database runs: one RDS for PostgreSQL instance, or an Aurora PostgreSQL cluster (serverless, or provisioned
+   * with readers). The instance-only props (`engineVersion`, `multiAz`, `allocatedStorage`, `maxAllocatedStorage`) are
+   * refused with Aurora, and `instanceType` with Aurora Serverless.
+   *
+   * @default DatabaseEngine.rdsPostgres()
+   */
+  readonly engine?: DatabaseEngine;
+
+  /**
    * PostgreSQL engine version: 14 or newer (the oldest RDS for PostgreSQL major in standard support). The app-user
    * bootstrap, its handover and the rotation are tested on 14 and on 17.
    *
@@ -465,9 +475,10 @@ export interface DatabaseOptions {
   readonly engineVersion?: rds.PostgresEngineVersion;
 
   /**
-   * Instance class.
+   * Instance class (with Aurora provisioned: of the writer and the readers).
    *
-   * @default - db.t4g.micro for dev, db.m7g.large for prod
+   * @default - db.t4g.micro for dev, db.m7g.large for prod; with DatabaseEngine.auroraProvisioned(), db.t4g.medium
+   * for dev, db.r7g.large for prod
    */
   readonly instanceType?: ec2.InstanceType;
 

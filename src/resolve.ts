@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { checkConnectionBudget } from './database/capacity';
+import { engineMemoryBytes } from './database/aurora';
+import { checkConnectionBudget, instanceMemoryBytes } from './database/capacity';
 import { checkRotationOutlastsRollout } from './database/credential-rotation';
 import { ResolvedDatabase, resolveDatabase } from './database/database';
 import { defaultsFor, DEFAULTS } from './defaults';
@@ -92,7 +93,7 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     migrationTask: migrations !== undefined,
     rotation: database.rotation._schedule !== undefined,
     reserve: defaults['Fixed.databaseConnectionReserve'],
-    instanceType: database.instanceType,
+    ...databaseCapacity(database),
     proxyMaxConnectionsPercent: database.proxy?.maxConnectionsPercent,
   });
   return {
@@ -109,10 +110,33 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     scaling,
     migrations,
     monitoring: resolveMonitoring(check, props.monitoring, defaults, {
-      databaseInstanceType: database.instanceType,
-      databaseStorageGiB: database.allocatedStorage,
+      databaseMemoryBytes: databaseCapacity(database).memoryBytes,
+      // Aurora storage grows by itself: no free-storage alarm.
+      databaseStorageGiB: database.engine.kind === 'instance' ? database.allocatedStorage : undefined,
       capacity: scaling,
     }),
     outputs: props.outputs ?? defaults['FargateWebServiceWithDatabaseProps.outputs'],
+  };
+}
+
+/** The memory that sets the database's `max_connections`, and how the messages name it. */
+function databaseCapacity(database: ResolvedDatabase): {
+  memoryBytes?: number;
+  capacitySource: string;
+  moreCapacity: string;
+} {
+  const engine = database.engine;
+  if (engine.kind === 'serverless') {
+    return {
+      memoryBytes: engineMemoryBytes(engine, instanceMemoryBytes, database.instanceType),
+      capacitySource: `\`database.engine\` maxCapacity ${engine.maxCapacity} ACUs`,
+      moreCapacity: "raise the engine's maxCapacity",
+    };
+  }
+  const instanceType = engine.kind === 'provisioned' ? engine.instanceType : database.instanceType;
+  return {
+    memoryBytes: instanceMemoryBytes(instanceType),
+    capacitySource: `\`database.instanceType\` ${instanceType}`,
+    moreCapacity: 'choose a larger `database.instanceType`',
   };
 }

@@ -266,8 +266,8 @@ describe('service', () => {
       ApiServiceName: stack.resolve(construct.service.serviceName),
       ApiRepositoryUri: stack.resolve(construct.repository.repositoryUri),
       ApiLogGroupName: ref(construct.logGroup),
-      ApiDatabaseEndpoint: stack.resolve(construct.database.dbInstanceEndpointAddress),
-      ApiDatabaseInstanceId: ref(construct.database),
+      ApiDatabaseEndpoint: stack.resolve(construct.database!.dbInstanceEndpointAddress),
+      ApiDatabaseInstanceId: ref(construct.database!),
       ApiDatabaseSecretArn: stack.resolve(construct.databaseSecret!.secretArn),
       ApiDatabaseMasterSecretArn: stack.resolve(construct.databaseMasterSecret.secretArn),
     });

@@ -91,12 +91,12 @@ const cases: Case[] = [
   [
     'a reserved environment name',
     () => ({ container: { environment: { DB_PASSWORD: 'hunter2' } } }),
-    '`container.environment` must not set DB_PASSWORD: the construct sets PORT, DB_POOL_MAX, DB_IAM_AUTH, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD itself (`container.databaseVariables` DatabaseVariables.db() names the database ones).',
+    '`container.environment` must not set DB_PASSWORD: the construct sets PORT, DB_POOL_MAX, DB_IAM_AUTH, DB_READ_HOST, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD itself (`container.databaseVariables` DatabaseVariables.db() names the database ones).',
   ],
   [
     'a name the libpq variables take',
     () => ({ container: { databaseVariables: DatabaseVariables.libpq(), environment: { PGHOST: 'db.local' } } }),
-    '`container.environment` must not set PGHOST: the construct sets PORT, DB_POOL_MAX, DB_IAM_AUTH, PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD itself (`container.databaseVariables` DatabaseVariables.libpq() names the database ones).',
+    '`container.environment` must not set PGHOST: the construct sets PORT, DB_POOL_MAX, DB_IAM_AUTH, DB_READ_HOST, PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD itself (`container.databaseVariables` DatabaseVariables.libpq() names the database ones).',
   ],
   [
     'custom database variables that repeat a name',
@@ -111,7 +111,7 @@ const cases: Case[] = [
         }),
       },
     }),
-    '`container.databaseVariables` DatabaseVariables.custom() must name 7 different variables, got DB, DB, NAME, USER, PASS, DB_POOL_MAX, DB_IAM_AUTH.',
+    '`container.databaseVariables` DatabaseVariables.custom() must name 8 different variables, got DB, DB, NAME, USER, PASS, DB_POOL_MAX, DB_IAM_AUTH, DB_READ_HOST.',
   ],
   [
     'a custom database variable that is not an environment name',

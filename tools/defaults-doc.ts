@@ -29,6 +29,9 @@ export function describeDefault(value: unknown): string {
   if (value === ecs.CpuArchitecture.X86_64) return 'CpuArchitecture.X86_64';
   if (value === ecs.CpuArchitecture.ARM64) return 'CpuArchitecture.ARM64';
   if (value instanceof rds.PostgresEngineVersion) return `PostgresEngineVersion.VER_${value.postgresMajorVersion}`;
+  if (value instanceof rds.AuroraPostgresEngineVersion) {
+    return `AuroraPostgresEngineVersion.VER_${value.auroraPostgresFullVersion.replace('.', '_')}`;
+  }
   const own = (value as object).toString();
   if (own !== '[object Object]') return own;
   throw new Error(`no description for the default ${JSON.stringify(value)}`);

@@ -3,14 +3,14 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+import { backupResourceOf, DatabaseServer } from './server';
 import { Acknowledgements } from '../internal/acknowledge';
 
 /** Daily and weekly AWS Backup recovery points in a vault encrypted with the database key. */
 export function addBackupPlan(
   scope: Construct,
-  instance: rds.DatabaseInstance,
+  server: DatabaseServer,
   key: kms.IKey,
   removalPolicy: RemovalPolicy,
   acks: Acknowledgements,
@@ -35,7 +35,7 @@ export function addBackupPlan(
     ],
   });
   const selection = plan.addSelection('Database', {
-    resources: [backup.BackupResource.fromRdsDatabaseInstance(instance)],
+    resources: [backupResourceOf(server)],
   });
   for (const role of selection.node.findAll().filter((c) => c instanceof iam.Role)) {
     acks.acknowledge(role, {

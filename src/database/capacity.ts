@@ -44,7 +44,12 @@ export interface ConnectionDemand {
   /** The rotation functions (master and app) each hold a connection while they run. */
   readonly rotation: boolean;
   readonly reserve: number;
-  readonly instanceType: ec2.InstanceType;
+  /** The memory that sets `max_connections`; undefined when unknown (the check is skipped). */
+  readonly memoryBytes?: number;
+  /** What sets that memory, as the message names it, e.g. "`database.instanceType` t4g.micro". */
+  readonly capacitySource: string;
+  /** How to give it more, e.g. "choose a larger `database.instanceType`". */
+  readonly moreCapacity: string;
   /**
    * With RDS Proxy, the share of `max_connections` (percent) the proxy may open: the tasks and the migration task
    * connect to the proxy, which multiplexes them over at most that many, and the app has no password to rotate.
@@ -58,7 +63,7 @@ export interface ConnectionDemand {
  * memory is unknown.
  */
 export function checkConnectionBudget(check: PropChecker, demand: ConnectionDemand): void {
-  const memory = instanceMemoryBytes(demand.instanceType);
+  const memory = demand.memoryBytes;
   if (memory === undefined || !isKnown(demand.maxCapacity) || !isKnown(demand.poolSize)) return;
   const limit = maxConnections(memory);
   const proxyPercent = demand.proxyMaxConnectionsPercent;
@@ -89,10 +94,10 @@ export function checkConnectionBudget(check: PropChecker, demand: ConnectionDema
   total += demand.reserve;
   const remedy =
     proxyPercent !== undefined
-      ? 'lower `database.proxy` maxConnectionsPercent, or choose a larger `database.instanceType`'
-      : 'lower `scaling.maxCapacity` or `container.databasePoolSize`, choose a larger `database.instanceType`, or put RdsProxy.iamAuthenticated() in front (`database.proxy`)';
+      ? `lower \`database.proxy\` maxConnectionsPercent, or ${demand.moreCapacity}`
+      : `lower \`scaling.maxCapacity\` or \`container.databasePoolSize\`, ${demand.moreCapacity}, or put RdsProxy.iamAuthenticated() in front (\`database.proxy\`)`;
   check.refuse(
     total > limit,
-    `${parts.join(' + ')} = ${total} connections, more than the ${limit} that \`database.instanceType\` ${demand.instanceType} allows (max_connections); ${remedy}.`,
+    `${parts.join(' + ')} = ${total} connections, more than the ${limit} that ${demand.capacitySource} allows (max_connections); ${remedy}.`,
   );
 }

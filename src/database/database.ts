@@ -8,6 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ProfileDefaults } from '../defaults';
+import { createCluster, resolveEngine, ResolvedEngine } from './aurora';
 import { addBackupPlan } from './backup';
 import { addRotations, Rotations } from './rotation';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON, providerFunctionOf } from '../internal/acknowledge';
@@ -17,11 +18,14 @@ import { EnvironmentProfile } from '../profile';
 import { DatabaseOptions } from '../props';
 import { cloneOf, CLONE_SUFFIX } from './app-user/statements';
 import { createProxy, ProxyParts, resolveProxy, ResolvedProxy } from './proxy';
+import { DatabaseServer } from './server';
 
-export type ResolvedDatabase = Resolved<Omit<DatabaseOptions, 'proxy'>, 'encryptionKey'> & {
+export type ResolvedDatabase = Resolved<Omit<DatabaseOptions, 'proxy' | 'engine'>, 'encryptionKey'> & {
   readonly profile: EnvironmentProfile;
-  /** The proxy in front of the instance, if any. */
+  /** The proxy in front of the database, if any. */
   readonly proxy?: ResolvedProxy;
+  /** The instance, or an Aurora cluster with its settings. */
+  readonly engine: ResolvedEngine;
 };
 
 /**
@@ -110,10 +114,13 @@ export function resolveDatabase(
   check.duration('database.rotation', d.rotation?._schedule, 86400, 1000 * 86400);
   const iamAuthentication = d.iamAuthentication ?? defaults['DatabaseOptions.iamAuthentication'];
   const proxy = resolveProxy(check, d.proxy ?? defaults['DatabaseOptions.proxy'], iamAuthentication, defaults);
+  const engine = resolveEngine(check, d, defaults, { oldestMajor: OLDEST_MAJOR, proxy: proxy !== undefined });
   return {
+    engine,
     engineVersion,
     instanceType: d.instanceType ?? defaults['DatabaseOptions.instanceType'],
-    multiAz: d.multiAz ?? defaults['DatabaseOptions.multiAz'],
+    // Aurora: a reader in another Availability Zone is the failover target.
+    multiAz: engine.kind === 'instance' ? (d.multiAz ?? defaults['DatabaseOptions.multiAz']) : engine.readers > 0,
     databaseName: d.databaseName ?? defaults['DatabaseOptions.databaseName'],
     masterUsername,
     appUsername,
@@ -133,7 +140,10 @@ export function resolveDatabase(
 
 /** The parts of the database the construct exposes. */
 export interface DatabaseParts {
-  readonly instance: rds.DatabaseInstance;
+  /** The instance, or the Aurora cluster. */
+  readonly server: DatabaseServer;
+  /** The reader endpoint's address, when an Aurora cluster has readers. */
+  readonly readerEndpoint?: string;
   /** The master credentials: read only by the app-user bootstrap and the rotation functions. */
   readonly masterSecret: secretsmanager.ISecret;
   /**
@@ -147,7 +157,7 @@ export interface DatabaseParts {
   readonly rotation?: Rotations;
   readonly encryptionKey: kms.IKey;
   readonly securityGroup: ec2.SecurityGroup;
-  /** The parameter group (TLS required, logging settings). */
+  /** The parameter group (TLS required, logging settings): the instance's, or the Aurora cluster's. */
   readonly parameterGroup: rds.ParameterGroup;
   /** The AWS Backup plan, when `database.backupPlan` is on. */
   readonly backupPlan?: backup.BackupPlan;
@@ -170,22 +180,106 @@ export interface DatabaseInputs {
 export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: DatabaseInputs): DatabaseParts {
   const { vpc, acks } = inputs;
   const dev = d.profile === EnvironmentProfile.DEV;
-  const engine = rds.DatabaseInstanceEngine.postgres({ version: d.engineVersion });
   const encryptionKey = d.encryptionKey ?? createDatabaseKey(scope, d.removalPolicy, acks);
   const securityGroup = new ec2.SecurityGroup(scope, 'DatabaseSecurityGroup', {
     vpc,
     description: 'PostgreSQL: admits only the web service (and the rotation function) on the database port',
     allowAllOutbound: false,
   });
-  const parameterGroup = new rds.ParameterGroup(scope, 'DatabaseParameters', {
-    engine,
-    description: 'TLS required for every connection',
-    parameters: { 'rds.force_ssl': '1' },
-  });
   const secret = new rds.DatabaseSecret(scope, 'DatabaseSecret', {
     username: d.masterUsername,
     dbname: d.databaseName,
     encryptionKey,
+  });
+  const common = { encryptionKey, securityGroup, secret, inputs, acks };
+  const { server, parameterGroup, readerEndpoint } =
+    d.engine.kind === 'instance' ? createInstance(scope, d, common) : createCluster(scope, d, d.engine, common);
+
+  // The app's own login: the secret names the master secret (masterarn), which only the rotation function reads.
+  // Behind a proxy the app user authenticates with IAM end to end and has no password, hence no secret.
+  const appSecretResource = d.proxy
+    ? undefined
+    : new rds.DatabaseSecret(scope, 'AppDatabaseSecret', {
+        username: d.appUsername,
+        dbname: d.databaseName,
+        encryptionKey,
+        masterSecret: server.secret!,
+      });
+  const appSecret = appSecretResource?.attach(server);
+  const proxy = d.proxy
+    ? createProxy(scope, d.proxy, {
+        server,
+        vpc,
+        subnets: inputs.subnets,
+        appUsername: d.appUsername,
+        readers: readerEndpoint !== undefined,
+        acks,
+      })
+    : undefined;
+
+  const schedule = d.rotation._schedule;
+  const rotation = schedule ? addRotations(scope, { server, appSecret, schedule, ...inputs }) : undefined;
+  if (!schedule && dev) {
+    for (const s of [secret, ...(appSecretResource ? [appSecretResource] : [])]) {
+      acks.acknowledge(s, {
+        rules: ['AwsSolutions-SMG4', ...inCompliancePacks('SecretsManagerRotationEnabled')],
+        reason:
+          'The dev profile does not rotate passwords: rotation would need a Secrets Manager endpoint (7.30 USD a month) in its VPC without NAT. Prod rotates every 30 days.',
+      });
+    }
+  }
+  const backupPlan = d.backupPlan ? addBackupPlan(scope, server, encryptionKey, d.removalPolicy, acks) : undefined;
+  if (!backupPlan && dev) {
+    acks.acknowledge(server, {
+      rules: [
+        'rds_instance_backup_enabled_check',
+        ...inCompliancePacks('RDSInBackupPlan', ['NIST.800.53.R5', 'HIPAA.Security']),
+      ],
+      reason:
+        'The dev profile keeps one day of automated backups and no AWS Backup plan; prod keeps 14 days and a backup plan.',
+    });
+  }
+  return {
+    server,
+    readerEndpoint,
+    masterSecret: server.secret!,
+    appSecret,
+    proxy,
+    rotation,
+    encryptionKey,
+    securityGroup,
+    parameterGroup,
+    backupPlan,
+  };
+}
+
+/** What creating the instance or the cluster shares with the rest of the database. */
+export interface ServerCommon {
+  readonly encryptionKey: kms.IKey;
+  readonly securityGroup: ec2.SecurityGroup;
+  /** The master credentials. */
+  readonly secret: rds.DatabaseSecret;
+  readonly inputs: DatabaseInputs;
+  readonly acks: Acknowledgements;
+}
+
+/** What creating the instance or the cluster returns. */
+export interface CreatedServer {
+  readonly server: DatabaseServer;
+  readonly parameterGroup: rds.ParameterGroup;
+  readonly readerEndpoint?: string;
+}
+
+/** One RDS for PostgreSQL instance, Multi-AZ in prod. */
+function createInstance(scope: Construct, d: ResolvedDatabase, common: ServerCommon): CreatedServer {
+  const { encryptionKey, securityGroup, secret, inputs, acks } = common;
+  const { vpc } = inputs;
+  const dev = d.profile === EnvironmentProfile.DEV;
+  const engine = rds.DatabaseInstanceEngine.postgres({ version: d.engineVersion });
+  const parameterGroup = new rds.ParameterGroup(scope, 'DatabaseParameters', {
+    engine,
+    description: 'TLS required for every connection',
+    parameters: { 'rds.force_ssl': '1' },
   });
   const instance = new rds.DatabaseInstance(scope, 'Database', {
     engine,
@@ -252,61 +346,7 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
     });
   }
   acknowledgeLogRetentionFunction(instance, acks);
-
-  // The app's own login: the secret names the master secret (masterarn), which only the rotation function reads.
-  // Behind a proxy the app user authenticates with IAM end to end and has no password, hence no secret.
-  const appSecretResource = d.proxy
-    ? undefined
-    : new rds.DatabaseSecret(scope, 'AppDatabaseSecret', {
-        username: d.appUsername,
-        dbname: d.databaseName,
-        encryptionKey,
-        masterSecret: instance.secret!,
-      });
-  const appSecret = appSecretResource?.attach(instance);
-  const proxy = d.proxy
-    ? createProxy(scope, d.proxy, {
-        instance,
-        vpc,
-        subnets: inputs.subnets,
-        appUsername: d.appUsername,
-        acks,
-      })
-    : undefined;
-
-  const schedule = d.rotation._schedule;
-  const rotation = schedule ? addRotations(scope, { instance, appSecret, schedule, ...inputs }) : undefined;
-  if (!schedule && dev) {
-    for (const s of [secret, ...(appSecretResource ? [appSecretResource] : [])]) {
-      acks.acknowledge(s, {
-        rules: ['AwsSolutions-SMG4', ...inCompliancePacks('SecretsManagerRotationEnabled')],
-        reason:
-          'The dev profile does not rotate passwords: rotation would need a Secrets Manager endpoint (7.30 USD a month) in its VPC without NAT. Prod rotates every 30 days.',
-      });
-    }
-  }
-  const backupPlan = d.backupPlan ? addBackupPlan(scope, instance, encryptionKey, d.removalPolicy, acks) : undefined;
-  if (!backupPlan && dev) {
-    acks.acknowledge(instance, {
-      rules: [
-        'rds_instance_backup_enabled_check',
-        ...inCompliancePacks('RDSInBackupPlan', ['NIST.800.53.R5', 'HIPAA.Security']),
-      ],
-      reason:
-        'The dev profile keeps one day of automated backups and no AWS Backup plan; prod keeps 14 days and a backup plan.',
-    });
-  }
-  return {
-    instance,
-    masterSecret: instance.secret!,
-    appSecret,
-    proxy,
-    rotation,
-    encryptionKey,
-    securityGroup,
-    parameterGroup,
-    backupPlan,
-  };
+  return { server: instance, parameterGroup };
 }
 
 function createDatabaseKey(scope: Construct, removalPolicy: RemovalPolicy, acks: Acknowledgements): kms.Key {
@@ -321,8 +361,8 @@ function createDatabaseKey(scope: Construct, removalPolicy: RemovalPolicy, acks:
  * The log groups RDS creates get their retention from CDK's log-retention function, one per stack. It is found
  * through the custom resources the instance creates, not through CDK's internal id.
  */
-function acknowledgeLogRetentionFunction(instance: rds.DatabaseInstance, acks: Acknowledgements): void {
-  const retention = instance.node
+export function acknowledgeLogRetentionFunction(server: DatabaseServer, acks: Acknowledgements): void {
+  const retention = server.node
     .findAll()
     .find((c): c is CfnResource => c instanceof CfnResource && c.cfnResourceType === 'Custom::LogRetention');
   if (!retention) return;
@@ -357,6 +397,6 @@ function acknowledgeLogRetentionFunction(instance: rds.DatabaseInstance, acks: A
  * tasks then cannot reach the instance itself), else on the instance.
  */
 export function allowServiceToReachDatabase(database: DatabaseParts, serviceSecurityGroup: ec2.ISecurityGroup): void {
-  const target = database.proxy?.securityGroup ?? database.instance;
+  const target = database.proxy?.securityGroup ?? database.server;
   target.connections.allowFrom(serviceSecurityGroup, ec2.Port.tcp(DATABASE_PORT), 'The web service');
 }

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { RdsProxy } from './proxy-choice';
+import { DatabaseServer, proxyTargetOf } from './server';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../internal/acknowledge';
 import { policiesOf } from '../internal/functions';
@@ -36,11 +37,13 @@ export function resolveProxy(
 }
 
 export interface ProxyInputs {
-  readonly instance: rds.DatabaseInstance;
+  readonly server: DatabaseServer;
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   /** The database user the proxy logs in as (the app user, which holds `rds_iam`). */
   readonly appUsername: string;
+  /** Whether the Aurora cluster has readers: the proxy then gets a read-only endpoint. */
+  readonly readers: boolean;
   readonly acks: Acknowledgements;
 }
 
@@ -49,6 +52,8 @@ export interface ProxyParts {
   readonly proxy: rds.DatabaseProxy;
   readonly securityGroup: ec2.SecurityGroup;
   readonly role: iam.Role;
+  /** The proxy's read-only endpoint (to the Aurora readers), when the cluster has readers. */
+  readonly readOnlyEndpoint?: string;
 }
 
 /**
@@ -69,7 +74,7 @@ export function createProxy(scope: Construct, p: ResolvedProxy, inputs: ProxyInp
   });
   const proxy = new rds.DatabaseProxy(scope, 'DatabaseProxy', {
     role,
-    proxyTarget: rds.ProxyTarget.fromInstance(inputs.instance),
+    proxyTarget: proxyTargetOf(inputs.server),
     vpc: inputs.vpc,
     vpcSubnets: inputs.subnets,
     securityGroups: [securityGroup],
@@ -80,9 +85,18 @@ export function createProxy(scope: Construct, p: ResolvedProxy, inputs: ProxyInp
     maxIdleConnectionsPercent: Math.floor(p.maxConnectionsPercent / 2),
     borrowTimeout: p.borrowTimeout,
   });
-  inputs.instance.grantConnect(role, inputs.appUsername);
+  inputs.server.grantConnect(role, inputs.appUsername);
   for (const policy of policiesOf(role)) {
     inputs.acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
   }
-  return { proxy, securityGroup, role };
+  // Aurora readers behind the proxy: a read-only endpoint in the same subnets and security group.
+  const readOnly = inputs.readers
+    ? proxy.addEndpoint('ReadOnly', {
+        vpc: inputs.vpc,
+        vpcSubnets: inputs.subnets,
+        securityGroups: [securityGroup],
+        targetRole: rds.ProxyEndpointTargetRole.READ_ONLY,
+      })
+    : undefined;
+  return { proxy, securityGroup, role, readOnlyEndpoint: readOnly?.endpoint };
 }

@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DatabaseServer } from './server';
 
 /** The rotations of the two secrets. */
 export interface Rotations {
@@ -14,7 +14,7 @@ export interface Rotations {
 }
 
 export interface RotationInputs {
-  readonly instance: rds.DatabaseInstance;
+  readonly server: DatabaseServer;
   readonly appSecret?: secretsmanager.ISecret;
   readonly schedule: Duration;
   readonly vpc: ec2.IVpc;
@@ -29,19 +29,19 @@ export interface RotationInputs {
  * redeploy exist (the construct orders the schedules after them).
  */
 export function addRotations(scope: Construct, inputs: RotationInputs): Rotations {
-  const { instance, appSecret } = inputs;
+  const { server, appSecret } = inputs;
   const { endpoint, ...placement } = rotationPlacement(scope, inputs);
   const when = { automaticallyAfter: inputs.schedule, rotateImmediatelyOnUpdate: false };
-  const master = instance.addRotationSingleUser({ ...when, ...placement });
+  const master = server.addRotationSingleUser({ ...when, ...placement });
   const app = appSecret
-    ? instance.addRotationMultiUser('AppUserRotation', { secret: appSecret, ...when, ...placement })
+    ? server.addRotationMultiUser('AppUserRotation', { secret: appSecret, ...when, ...placement })
     : undefined;
   if (endpoint) [master, ...(app ? [app] : [])].forEach((r) => r.node.addDependency(endpoint));
   const scheduleOf = (secret: secretsmanager.ISecret) => secret.node.findChild('RotationSchedule');
   return {
     app,
     master,
-    schedules: { app: appSecret && scheduleOf(appSecret), master: scheduleOf(instance.secret!) },
+    schedules: { app: appSecret && scheduleOf(appSecret), master: scheduleOf(server.secret!) },
   };
 }
 

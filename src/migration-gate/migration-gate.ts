@@ -3,10 +3,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { IsCompleteFunction } from './is-complete-function';
 import { OnEventFunction } from './on-event-function';
 import { ProfileDefaults } from '../defaults';
@@ -73,7 +72,8 @@ export interface GatedParts {
   readonly container: ecs.ContainerDefinition;
   readonly service: ecs.FargateService;
   readonly securityGroup: ec2.ISecurityGroup;
-  readonly database: rds.DatabaseInstance;
+  /** The database the migration task needs running (the instance or the cluster). */
+  readonly database: IDependable;
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
   /** The app's database user, which the migration task connects as. */
   readonly appUser: Construct;

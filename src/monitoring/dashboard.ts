@@ -65,11 +65,24 @@ export function createDashboard(
       leftYAxis: { min: 0, max: 100 },
     }),
     new cloudwatch.GraphWidget({ title: 'Database connections', width: 6, left: [at(metrics.databaseConnections)] }),
-    new cloudwatch.GraphWidget({
-      title: 'Database free storage (bytes)',
-      width: 6,
-      left: [at(metrics.databaseFreeStorage)],
-    }),
+    metrics.databaseFreeStorage
+      ? new cloudwatch.GraphWidget({
+          title: 'Database free storage (bytes)',
+          width: 6,
+          left: [at(metrics.databaseFreeStorage)],
+        })
+      : metrics.databaseCapacity
+        ? new cloudwatch.GraphWidget({
+            title: 'Aurora capacity used (% of maximum ACUs)',
+            width: 6,
+            left: [at(metrics.databaseCapacity)],
+            leftYAxis: { min: 0, max: 100 },
+          })
+        : new cloudwatch.GraphWidget({
+            title: 'Database freeable memory (bytes)',
+            width: 6,
+            left: [at(metrics.databaseFreeableMemory)],
+          }),
     new cloudwatch.GraphWidget({
       title: 'Database IOPS',
       width: 6,

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import { DatabaseServer } from '../database/server';
 
 /** What the alarms and the dashboard watch. */
 export interface MonitoredParts {
@@ -12,7 +13,8 @@ export interface MonitoredParts {
   readonly alternateTargetGroup?: elbv2.ApplicationTargetGroup;
   readonly cluster: ecs.ICluster;
   readonly service: ecs.FargateService;
-  readonly database: rds.DatabaseInstance;
+  /** The instance or the Aurora cluster. */
+  readonly database: DatabaseServer;
   /** The RDS Proxy in front of the database, if any: its own connection metrics. */
   readonly proxy?: rds.DatabaseProxy;
 }
@@ -56,7 +58,10 @@ export class ServiceMetrics {
   public readonly runningTasks: cloudwatch.Metric;
   public readonly desiredTasks: cloudwatch.Metric;
   public readonly databaseCpu: cloudwatch.Metric;
-  public readonly databaseFreeStorage: cloudwatch.Metric;
+  /** Free storage of the instance; none on Aurora, whose storage grows by itself. */
+  public readonly databaseFreeStorage?: cloudwatch.Metric;
+  /** Aurora Serverless v2: the share of the maximum capacity in use (ACUUtilization). */
+  public readonly databaseCapacity?: cloudwatch.Metric;
   public readonly databaseFreeableMemory: cloudwatch.Metric;
   public readonly databaseConnections: cloudwatch.Metric;
   public readonly databaseReadIops: cloudwatch.Metric;
@@ -107,11 +112,17 @@ export class ServiceMetrics {
     this.runningTasks = this.containerInsights('RunningTaskCount');
     this.desiredTasks = this.containerInsights('DesiredTaskCount');
     this.databaseCpu = db.metricCPUUtilization();
-    this.databaseFreeStorage = db.metricFreeStorageSpace({ statistic: 'Minimum' });
+    if (db instanceof rds.DatabaseInstance) {
+      this.databaseFreeStorage = db.metricFreeStorageSpace({ statistic: 'Minimum' });
+    } else if (db.node.findAll().some((c) => c instanceof rds.CfnDBInstance && c.dbInstanceClass === 'db.serverless')) {
+      this.databaseCapacity = db.metricACUUtilization({ statistic: 'Maximum' });
+    }
     this.databaseFreeableMemory = db.metricFreeableMemory({ statistic: 'Minimum' });
     this.databaseConnections = db.metricDatabaseConnections({ statistic: 'Maximum' });
-    this.databaseReadIops = db.metric('ReadIOPS');
-    this.databaseWriteIops = db.metric('WriteIOPS');
+    // An Aurora cluster reports its shared volume's I/O.
+    const aurora = db instanceof rds.DatabaseCluster;
+    this.databaseReadIops = db.metric(aurora ? 'VolumeReadIOPs' : 'ReadIOPS');
+    this.databaseWriteIops = db.metric(aurora ? 'VolumeWriteIOPs' : 'WriteIOPS');
     if (parts.proxy) {
       const proxyMetric = (metricName: string, statistic: string) =>
         new cloudwatch.Metric({

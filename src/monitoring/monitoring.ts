@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -10,7 +9,7 @@ import { AlarmDefinition, createAlarm, namePrefix } from './alarm';
 import { AlarmThresholds } from './alarms-choice';
 import { createDashboard } from './dashboard';
 import { ServiceMetrics } from './metrics';
-import { instanceMemoryBytes, maxConnections } from '../database/capacity';
+import { maxConnections } from '../database/capacity';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements } from '../internal/acknowledge';
 import { createKey } from '../internal/keys';
@@ -54,8 +53,10 @@ export function resolveMonitoring(
   props: MonitoringOptions | undefined,
   defaults: ProfileDefaults,
   inputs: {
-    readonly databaseInstanceType: ec2.InstanceType;
-    readonly databaseStorageGiB: number;
+    /** The memory that sets the database's `max_connections` and freeable memory; undefined when unknown. */
+    readonly databaseMemoryBytes?: number;
+    /** The instance's allocated storage; undefined on Aurora (no free-storage alarm). */
+    readonly databaseStorageGiB?: number;
     readonly capacity: { readonly minCapacity: number; readonly maxCapacity: number };
   },
 ): ResolvedMonitoring {
@@ -81,7 +82,7 @@ function resolveThresholds(
   check: PropChecker,
   t: AlarmThresholds,
   defaults: ProfileDefaults,
-  inputs: { readonly databaseInstanceType: ec2.InstanceType; readonly databaseStorageGiB: number },
+  inputs: { readonly databaseMemoryBytes?: number; readonly databaseStorageGiB?: number },
 ): ResolvedThresholds {
   const prop = (name: keyof AlarmThresholds) => `monitoring.alarms.thresholds.${name}`;
   check.integer(prop('target5xxCount'), t.target5xxCount, 1, 1_000_000);
@@ -98,8 +99,9 @@ function resolveThresholds(
   check.integer(prop('databaseFreeableMemoryMiB'), t.databaseFreeableMemoryMiB, 1, 4_194_304);
   check.integer(prop('databaseConnections'), t.databaseConnections, 1, 5000);
 
-  const memory = instanceMemoryBytes(inputs.databaseInstanceType);
-  const storageGiB = isKnown(inputs.databaseStorageGiB) ? inputs.databaseStorageGiB : 20;
+  const memory = inputs.databaseMemoryBytes;
+  const storageGiB =
+    inputs.databaseStorageGiB !== undefined && isKnown(inputs.databaseStorageGiB) ? inputs.databaseStorageGiB : 20;
   return {
     target5xxCount: t.target5xxCount ?? defaults['AlarmThresholds.target5xxCount'],
     loadBalancer5xxCount: t.loadBalancer5xxCount ?? defaults['AlarmThresholds.loadBalancer5xxCount'],
@@ -160,6 +162,29 @@ function alarmDefinitions(metrics: ServiceMetrics, t: ResolvedThresholds): Alarm
   const fiveMinutes = Duration.minutes(5);
   const oneMinute = Duration.minutes(1);
   const below = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD;
+  const storage: AlarmDefinition[] = metrics.databaseFreeStorage
+    ? [
+        {
+          id: 'DatabaseFreeStorage',
+          metric: metrics.databaseFreeStorage.with({ period: fiveMinutes }),
+          threshold: t.databaseFreeStorageBytes,
+          description: `Free database storage fell below ${formatBytes(t.databaseFreeStorageBytes)} (storage autoscaling may be at its maximum).`,
+          comparisonOperator: below,
+        },
+      ]
+    : [];
+  const capacity: AlarmDefinition[] = metrics.databaseCapacity
+    ? [
+        {
+          id: 'DatabaseCapacity',
+          metric: metrics.databaseCapacity.with({ period: fiveMinutes }),
+          threshold: 90,
+          description:
+            'Aurora Serverless used 90 % or more of its maximum capacity for 15 minutes: raise maxCapacity before it limits the service.',
+          evaluationPeriods: 3,
+        },
+      ]
+    : [];
   const proxy: AlarmDefinition[] = metrics.proxy
     ? [
         {
@@ -226,13 +251,7 @@ function alarmDefinitions(metrics: ServiceMetrics, t: ResolvedThresholds): Alarm
       description: `Database CPU reached ${t.databaseCpuPercent} % for 15 minutes.`,
       evaluationPeriods: 3,
     },
-    {
-      id: 'DatabaseFreeStorage',
-      metric: metrics.databaseFreeStorage.with({ period: fiveMinutes }),
-      threshold: t.databaseFreeStorageBytes,
-      description: `Free database storage fell below ${formatBytes(t.databaseFreeStorageBytes)} (storage autoscaling may be at its maximum).`,
-      comparisonOperator: below,
-    },
+    ...storage,
     {
       id: 'DatabaseFreeableMemory',
       metric: metrics.databaseFreeableMemory.with({ period: fiveMinutes }),
@@ -248,6 +267,7 @@ function alarmDefinitions(metrics: ServiceMetrics, t: ResolvedThresholds): Alarm
       description: `Database connections reached ${t.databaseConnections} (80 % of the instance class's max_connections).`,
       evaluationPeriods: 2,
     },
+    ...capacity,
     ...proxy,
   ];
 }

@@ -19,6 +19,8 @@ export type ResolvedContainer = Resolved<Omit<ContainerOptions, 'healthCheck' | 
   readonly databaseVariableNames: DatabaseVariableNames;
   /** The variable set to `true` when the app authenticates with IAM (behind RDS Proxy). */
   readonly iamAuthenticationVariable: string;
+  /** The variable that carries the Aurora reader endpoint, when there are readers. */
+  readonly readHostVariable: string;
 };
 
 const CREDENTIAL_LIKE_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i;
@@ -43,6 +45,7 @@ export function resolveContainer(
     'PORT',
     databaseVariables._poolSize,
     databaseVariables._iamAuthentication,
+    databaseVariables._readHost,
     ...Object.keys(databaseSecretFields),
   ];
   const environment = c.environment ?? {};
@@ -96,6 +99,7 @@ export function resolveContainer(
     poolSizeVariable: databaseVariables._poolSize,
     databaseVariableNames: databaseVariables._names,
     iamAuthenticationVariable: databaseVariables._iamAuthentication,
+    readHostVariable: databaseVariables._readHost,
     environment,
     secrets,
     healthCheck: choice._nodeFetch ? nodeFetchHealthCheck(port, inputs.healthCheckPath, defaults) : choice._healthCheck,
@@ -109,7 +113,16 @@ export function resolveContainer(
 /** The variable names of a `DatabaseVariables` choice, checked: environment names, all different, not PORT. */
 function resolveDatabaseVariables(check: PropChecker, choice: DatabaseVariables): Record<string, string> {
   const n = choice._names;
-  const names = [n.host, n.port, n.name, n.user, n.password, choice._poolSize, choice._iamAuthentication];
+  const names = [
+    n.host,
+    n.port,
+    n.name,
+    n.user,
+    n.password,
+    choice._poolSize,
+    choice._iamAuthentication,
+    choice._readHost,
+  ];
   for (const name of names) {
     check.refuse(
       !ENVIRONMENT_NAME.test(name) || name === 'PORT',

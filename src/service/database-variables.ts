@@ -23,6 +23,13 @@ export interface DatabaseVariableNames {
    * @default 'DB_IAM_AUTH'
    */
   readonly iamAuthentication?: string;
+  /**
+   * The Aurora reader endpoint's address, set when the cluster has readers (`database.engine` readers): for
+   * read-only queries that may lag the writer by milliseconds.
+   *
+   * @default 'DB_READ_HOST'
+   */
+  readonly readHost?: string;
 }
 
 /** Options of `DatabaseVariables.libpq()`. */
@@ -40,6 +47,13 @@ export interface LibpqVariablesOptions {
    * @default 'DB_IAM_AUTH'
    */
   readonly iamAuthentication?: string;
+
+  /**
+   * The variable that carries the Aurora reader endpoint's address (libpq has none of its own).
+   *
+   * @default 'DB_READ_HOST'
+   */
+  readonly readHost?: string;
 }
 
 /** Secret fields of the app's database secret, by setting. */
@@ -76,6 +90,7 @@ export class DatabaseVariables {
       password: 'PGPASSWORD',
       poolSize: options.poolSize,
       iamAuthentication: options.iamAuthentication,
+      readHost: options.readHost,
     });
   }
 
@@ -105,6 +120,11 @@ export class DatabaseVariables {
   /** @internal The pool-size variable. */
   public get _poolSize(): string {
     return this._names.poolSize ?? 'DB_POOL_MAX';
+  }
+
+  /** @internal The variable that carries the reader endpoint. */
+  public get _readHost(): string {
+    return this._names.readHost ?? 'DB_READ_HOST';
   }
 
   /** @internal The variable that says the app authenticates with IAM. */

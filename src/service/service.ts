@@ -128,14 +128,18 @@ export interface ServiceParts {
 }
 
 /** How the tasks reach the database: with the app secret's password, or through RDS Proxy with IAM. */
-export type DatabaseAccess =
+export type DatabaseAccess = (
   | { readonly secret: secretsmanager.ISecret }
   | {
       readonly proxy: rds.DatabaseProxy;
       readonly port: number;
       readonly databaseName: string;
       readonly username: string;
-    };
+    }
+) & {
+  /** The address of the Aurora readers (their endpoint, or the proxy's read-only one), when there are readers. */
+  readonly readHost?: string;
+};
 
 /** What the service needs from the other parts. */
 export interface ServiceInputs {
@@ -216,6 +220,7 @@ export function createService(
       acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
     }
   }
+  if (access.readHost) databaseEnvironment[c.readHostVariable] = access.readHost;
   const container = taskDefinition.addContainer('App', {
     image: containerImage,
     portMappings: [{ containerPort: c.port, name: 'http', protocol: ecs.Protocol.TCP }],

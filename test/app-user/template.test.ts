@@ -94,7 +94,7 @@ describe.each([EnvironmentProfile.DEV, EnvironmentProfile.PROD])(
       const serviceId = stack.getLogicalId(construct.service.node.defaultChild as any);
       expect(resources[serviceId].DependsOn).toContain(bootstrapId);
       expect(bootstrap.DependsOn).toEqual(
-        expect.arrayContaining([stack.getLogicalId(construct.database.node.defaultChild as any)]),
+        expect.arrayContaining([stack.getLogicalId(construct.database!.node.defaultChild as any)]),
       );
     });
 

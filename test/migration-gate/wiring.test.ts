@@ -29,7 +29,7 @@ describe('migration gate wiring', () => {
     const gate = onlyResource(template, 'Custom::MigrationGate');
     expect(service.resource.DependsOn).toContain(gate.id);
     expect(gate.resource.DependsOn).toEqual(
-      expect.arrayContaining([stack.getLogicalId(construct.database.node.defaultChild as any)]),
+      expect.arrayContaining([stack.getLogicalId(construct.database!.node.defaultChild as any)]),
     );
   });
 

@@ -56,7 +56,7 @@ describe('fwsd-guard-check: cfn-guard with the Control Tower rules and the libra
 
   test('a finding whose acknowledgement was removed fails the run and is named with its resource', () => {
     const outdir = synthesize('dev', (s) => {
-      const db = s.construct.database.node.defaultChild as CfnResource;
+      const db = s.construct.database!.node.defaultChild as CfnResource;
       const guard = db.getMetadata('guard') as { SuppressedRules: string[] };
       db.addMetadata('guard', { SuppressedRules: guard.SuppressedRules.filter((r) => !r.includes('multi_az')) });
     });

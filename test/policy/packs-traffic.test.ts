@@ -60,7 +60,7 @@ describe('the gate fails when a safe default is turned off', () => {
     const s = scenario('dev');
     const taskDef = s.construct.taskDefinition.node.defaultChild as CfnResource;
     taskDef.addPropertyOverride('ContainerDefinitions.0.Environment', [{ Name: 'DB_PASSWORD', Value: 'hunter2' }]);
-    (s.construct.database.node.defaultChild as CfnResource).addPropertyOverride('StorageEncrypted', false);
+    (s.construct.database!.node.defaultChild as CfnResource).addPropertyOverride('StorageEncrypted', false);
     const results = byPack(checkStack(s.stack, { controlTower: false, nagPacks: [] }));
     // The guard rules read the final template, so escape-hatch overrides cannot slip past them.
     expect(results[OWN_RULES].errors.map((f) => f.rule).sort()).toEqual([

@@ -18,6 +18,7 @@ import { acknowledgeProviderFramework, acknowledgeSmallFunction, policiesOf } fr
 import { LogGroupFactory } from '../../logging';
 import { AlarmDefinition, createAlarm } from '../../monitoring/alarm';
 import { DATABASE_PORT, DatabaseParts } from '../database';
+import { endpointOf } from '../server';
 
 /** The Lambda runtime's CA bundle, which includes the RDS certificate authorities. */
 const RUNTIME_CA_BUNDLE = '/var/runtime/ca-cert.pem';
@@ -48,7 +49,7 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
     description: 'App-user bootstrap SQL function: reaches the database port and nothing else',
     allowAllOutbound: false,
   });
-  database.instance.connections.allowFrom(securityGroup, ec2.Port.tcp(DATABASE_PORT), 'The app-user bootstrap');
+  database.server.connections.allowFrom(securityGroup, ec2.Port.tcp(DATABASE_PORT), 'The app-user bootstrap');
   const sql = new SqlFunction(scope, 'AppUserSql', {
     description: 'Creates or repairs the app database user (invoked by the bootstrap only)',
     vpc: inputs.vpc,
@@ -87,7 +88,7 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
       // Behind RDS Proxy there is no app secret: the bootstrap gives the user rds_iam and no password.
       ...(database.appSecret
         ? { AppSecretArn: database.appSecret.secretArn }
-        : { Host: database.instance.dbInstanceEndpointAddress, Port: database.instance.dbInstanceEndpointPort }),
+        : { Host: endpointOf(database.server).address, Port: endpointOf(database.server).port }),
       SqlFunctionName: sql.functionName,
       DatabaseName: inputs.databaseName,
       Username: inputs.username,
@@ -95,7 +96,7 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
     },
   });
   // The SQL function's way in (the ingress rule) must exist before it runs.
-  resource.node.addDependency(database.instance, database.securityGroup, securityGroup);
+  resource.node.addDependency(database.server, database.securityGroup, securityGroup);
 
   acknowledgeSmallFunction(acks, sql, {
     outsideVpc: false,

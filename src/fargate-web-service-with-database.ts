@@ -191,14 +191,18 @@ export class FargateWebServiceWithDatabase extends Construct {
       assignPublicIp: parts.network.assignPublicIp,
       image: parts.image,
       repository: this.repository,
-      databaseAccess: database.appSecret
-        ? { secret: database.appSecret }
-        : {
-            proxy: database.proxy!.proxy,
-            port: DATABASE_PORT,
-            databaseName: parts.database.databaseName,
-            username: parts.database.appUsername,
-          },
+      databaseAccess: {
+        ...(database.appSecret
+          ? { secret: database.appSecret }
+          : {
+              proxy: database.proxy!.proxy,
+              port: DATABASE_PORT,
+              databaseName: parts.database.databaseName,
+              username: parts.database.appUsername,
+            }),
+        // Aurora readers: their endpoint, or behind a proxy the proxy's read-only endpoint.
+        readHost: database.proxy?.readOnlyEndpoint ?? database.readerEndpoint,
+      },
       loadBalancer: lb.loadBalancer,
       targetGroup: lb.targetGroup,
       strategy: parts.rollout.strategy,

@@ -4,7 +4,15 @@
  */
 import { scenario } from './policy-scenarios';
 
-const SCENARIOS = ['dev', 'prod-https', 'prod-https-gate', 'prod-https-canary', 'prod-https-proxy'] as const;
+const SCENARIOS = [
+  'dev',
+  'prod-https',
+  'prod-https-gate',
+  'prod-https-canary',
+  'prod-https-proxy',
+  'dev-aurora',
+  'prod-https-aurora',
+] as const;
 
 export function renderAcknowledgementsDoc(): string {
   const rows = new Map<string, { scenarios: Set<string>; reason: string }>();
@@ -17,18 +25,25 @@ export function renderAcknowledgementsDoc(): string {
       rows.set(key, row);
     }
   }
-  const profileOf = (scenarios: Set<string>) =>
-    scenarios.has('dev')
-      ? scenarios.size > 1
+  const profileOf = (scenarios: Set<string>): string => {
+    const aurora = [...scenarios].filter((n) => n.endsWith('-aurora'));
+    const base = new Set([...scenarios].filter((n) => !n.endsWith('-aurora')));
+    if (base.size === 0) {
+      const which = aurora.length > 1 ? 'both' : aurora[0].startsWith('dev') ? 'dev' : 'prod';
+      return `with Aurora (\`database.engine\`), ${which}`;
+    }
+    return base.has('dev')
+      ? base.size > 1
         ? 'both'
         : 'dev'
-      : scenarios.has('prod-https')
+      : base.has('prod-https')
         ? 'prod'
-        : scenarios.has('prod-https-gate')
+        : base.has('prod-https-gate')
           ? 'with `migrations`'
-          : scenarios.has('prod-https-proxy')
+          : base.has('prod-https-proxy')
             ? 'with `database.proxy`'
             : 'with a traffic-shifting `rolloutStrategy`';
+  };
   const lines = [
     '# Policy acknowledgements',
     '',
@@ -37,7 +52,8 @@ export function renderAcknowledgementsDoc(): string {
     'Each finding the construct acknowledges on purpose, attached as metadata to the one resource it concerns',
     '(`cdk_nag.rules_to_suppress` for cdk-nag, `guard.SuppressedRules` for cfn-guard), and only in the configuration',
     'where it applies. "profile" says where it appears: dev, prod (with HTTPS), both, only with the migration gate,',
-    'only with a blue/green, canary or linear `service.rolloutStrategy`, or only with RDS Proxy (`database.proxy`).',
+    'only with a blue/green, canary or linear `service.rolloutStrategy`, only with RDS Proxy (`database.proxy`), or only',
+    'with Aurora (`database.engine`).',
     '',
     '| rule | resource | profile | why |',
     '| --- | --- | --- | --- |',

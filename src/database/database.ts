@@ -239,6 +239,16 @@ export function createDatabase(scope: Construct, d: ResolvedDatabase, inputs: Da
         'The dev profile keeps one day of automated backups and no AWS Backup plan; prod keeps 14 days and a backup plan.',
     });
   }
+  if (backupPlan && server instanceof rds.DatabaseCluster) {
+    // cdk-nag looks for each DB instance in a backup plan; an Aurora member has no storage of its own.
+    for (const member of server.node.findAll().filter((c) => c instanceof rds.CfnDBInstance)) {
+      acks.acknowledge(member, {
+        rules: inCompliancePacks('RDSInBackupPlan', ['NIST.800.53.R5', 'HIPAA.Security']),
+        reason:
+          'An Aurora member instance has no storage of its own: the AWS Backup plan selects the cluster, whose volume holds the data.',
+      });
+    }
+  }
   return {
     server,
     readerEndpoint,

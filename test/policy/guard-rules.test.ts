@@ -132,6 +132,34 @@ describe('library guard rules', () => {
     expect(failures(rule, failing)).toEqual([rule]);
   });
 
+  const cluster = (props: object, tags: object[] = []) => ({
+    Type: 'AWS::RDS::DBCluster',
+    Properties: { Engine: 'aurora-postgresql', StorageEncrypted: true, KmsKeyId: 'k', Tags: tags, ...props },
+  });
+  // Aurora's member instances carry neither storage nor deletion protection: the cluster does.
+  const member = db(
+    {
+      Engine: 'aurora-postgresql',
+      DBClusterIdentifier: { Ref: 'C' },
+      StorageEncrypted: undefined,
+      KmsKeyId: undefined,
+    },
+    prodTag,
+  );
+
+  test.each([
+    ['rds_storage_encrypted', { C: cluster({}), M: member }, { C: cluster({ StorageEncrypted: false }), M: member }],
+    ['rds_storage_encrypted', { C: cluster({}), M: member }, { C: cluster({ KmsKeyId: undefined }), M: member }],
+    [
+      'rds_deletion_protection_in_prod',
+      { C: cluster({ DeletionProtection: true }, prodTag), M: member },
+      { C: cluster({ DeletionProtection: false }, prodTag), M: member },
+    ],
+  ])('%s judges an Aurora cluster, not its member instances', (rule, passing, failing) => {
+    expect(failures(rule, JSON.parse(JSON.stringify(passing)))).toEqual([]);
+    expect(failures(rule, JSON.parse(JSON.stringify(failing)))).toEqual([rule]);
+  });
+
   test('rds_deletion_protection_in_prod leaves dev databases alone', () => {
     expect(
       failures('rds_deletion_protection_in_prod', {

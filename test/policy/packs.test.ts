@@ -51,7 +51,13 @@ describe('policy gate', () => {
 
   test('every acknowledgement has a reason, and docs/acknowledgements.md lists exactly what the code attaches', () => {
     // The traffic-shifting scenarios' acknowledgements, without running their packs (packs-traffic.test.ts does).
-    for (const name of ['prod-https-gate', 'prod-https-canary', 'prod-https-proxy'] as const) {
+    for (const name of [
+      'prod-https-gate',
+      'prod-https-canary',
+      'prod-https-proxy',
+      'dev-aurora',
+      'prod-https-aurora',
+    ] as const) {
       acknowledgements[name] = scenario(name).construct.policyAcknowledgements;
     }
     const all = [
@@ -60,6 +66,8 @@ describe('policy gate', () => {
       ...acknowledgements['prod-https-gate'],
       ...acknowledgements['prod-https-canary'],
       ...acknowledgements['prod-https-proxy'],
+      ...acknowledgements['dev-aurora'],
+      ...acknowledgements['prod-https-aurora'],
     ];
     for (const ack of all) expect(ack.reason.length).toBeGreaterThan(30);
     const committed = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'acknowledgements.md'), 'utf8');

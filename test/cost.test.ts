@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { CredentialRotation, EnvironmentProfile, RdsProxy } from '../src';
+import { CredentialRotation, DatabaseEngine, EnvironmentProfile, RdsProxy } from '../src';
 import { defaultStack, synth } from './helpers';
 import { estimateCost, formatEstimate } from '../tools/cost';
 
@@ -114,5 +114,57 @@ describe('cost readout', () => {
     const e = estimateCost(synth({ database: { proxy: RdsProxy.iamAuthenticated() } }).template.toJSON() as any);
     expect(e.rotationWouldAdd!.monthlyUsd).toBeCloseTo(0.01 * HOURS + 0.1, 2);
     expect(e.rotationWouldAdd!.what).toMatch(/1 alarm metric \(0\.10 USD\), the master password's rotation function/);
+  });
+});
+
+describe('cost readout for Aurora', () => {
+  test('serverless dev: the writer at 0 ACUs costs nothing while paused; capacity, storage and I/O are listed as not estimated', () => {
+    const e = estimateCost(synth({ database: { engine: DatabaseEngine.auroraServerless() } }).template.toJSON() as any);
+    const writer = e.lines.find((l) => /Aurora Serverless v2/.test(l.item));
+    // 0 USD lines are left out: the paused writer adds nothing.
+    expect(writer).toBeUndefined();
+    expect(e.notEstimated).toEqual(
+      expect.arrayContaining([
+        'Aurora Serverless v2 capacity above the minimum (up to 2 ACUs, 0.12 USD/ACU-h)',
+        'Aurora storage and I/O (0.1 USD/GB-month, 0.2 USD per million I/Os)',
+      ]),
+    );
+    expect(e.lines.some((l) => /gp3/.test(l.item))).toBe(false);
+  });
+
+  test('serverless prod: writer and reader at 0.5 ACU each', () => {
+    const e = estimateCost(
+      synth({
+        profile: EnvironmentProfile.PROD,
+        database: { engine: DatabaseEngine.auroraServerless() },
+      }).template.toJSON() as any,
+    );
+    const members = e.lines.filter((l) => /Aurora Serverless v2, 0.5 ACU minimum/.test(l.item));
+    expect(members).toHaveLength(2);
+    for (const m of members) expect(m.monthlyUsd).toBeCloseTo(0.5 * 0.12 * HOURS, 2);
+  });
+
+  test('provisioned prod: a writer and a reader of db.r7g.large, and a proxy billed on both members', () => {
+    const e = estimateCost(
+      synth({
+        profile: EnvironmentProfile.PROD,
+        database: { engine: DatabaseEngine.auroraProvisioned(), proxy: RdsProxy.iamAuthenticated() },
+      }).template.toJSON() as any,
+    );
+    const members = e.lines.filter((l) => /Aurora db\.r7g\.large/.test(l.item));
+    expect(members).toHaveLength(2);
+    for (const m of members) expect(m.monthlyUsd).toBeCloseTo(0.276 * HOURS, 2);
+    const proxy = e.lines.find((l) => /RDS Proxy/.test(l.item))!;
+    expect(proxy.item).toMatch(/4 vCPU of 2 x db\.r7g\.large/);
+    expect(proxy.monthlyUsd).toBeCloseTo(4 * 0.015 * HOURS, 2);
+  });
+
+  test('a proxy in front of Aurora Serverless v2 is billed at least 8 ACUs', () => {
+    const e = estimateCost(
+      synth({
+        database: { engine: DatabaseEngine.auroraServerless({ minCapacity: 0.5 }), proxy: RdsProxy.iamAuthenticated() },
+      }).template.toJSON() as any,
+    );
+    expect(e.lines.find((l) => /RDS Proxy/.test(l.item))!.monthlyUsd).toBeCloseTo(8 * 0.015 * HOURS, 2);
   });
 });

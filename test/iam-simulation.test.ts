@@ -32,6 +32,10 @@ const DEV_TEMPLATE = synthesized(
 );
 // prod with the gate, a canary and RDS Proxy (end-to-end IAM): no app secret, no redeploy after rotation.
 const PROXY_TEMPLATE = synthesized(scenario('prod-https-canary', { database: { proxy: RdsProxy.iamAuthenticated() } }));
+// prod with Aurora provisioned and a reader, the gate and rotation: the secrets are attached to the cluster.
+const AURORA_TEMPLATE = synthesized(
+  scenario('prod-https-aurora', { migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] } }),
+);
 const copy = () => JSON.parse(JSON.stringify(TEMPLATE));
 
 const SPECS: FunctionCalls[] = [
@@ -49,6 +53,10 @@ describe('every AWS call of every deploy-time function is allowed by the templat
     ...SPECS.filter((s) => s !== PRODUCTION_TRAFFIC_CALLS).map((s) => ['dev', s.functionId, DEV_TEMPLATE, s] as const),
     // Behind the proxy the app has no password: no redeploy after rotation.
     ...SPECS.filter((s) => s !== REDEPLOY_CALLS).map((s) => ['prod-proxy', s.functionId, PROXY_TEMPLATE, s] as const),
+    // Aurora: rolling updates, so no production-traffic reader.
+    ...SPECS.filter((s) => s !== PRODUCTION_TRAFFIC_CALLS).map(
+      (s) => ['prod-aurora', s.functionId, AURORA_TEMPLATE, s] as const,
+    ),
   ];
   test.each(cases)('%s: %s', async (scenarioName, _id, template, spec) => {
     const { decisions } = await decideCalls(new TemplateResolver(template), spec);

@@ -1,5 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
-import { CredentialRotation, DeploymentAlarms, EnvironmentProfile, RdsProxy, RolloutStrategy } from '../src';
+import {
+  CredentialRotation,
+  DatabaseEngine,
+  DeploymentAlarms,
+  EnvironmentProfile,
+  RdsProxy,
+  RolloutStrategy,
+} from '../src';
 import { defaultStack, synth } from './helpers';
 import { rolloutTimings } from '../tools/rollout-timings';
 
@@ -109,5 +116,24 @@ describe('rollout timings readout', () => {
       seconds: Math.round(120 * 0.34),
     });
     expect(proxied.formula).toMatch(/"Amazon RDS Proxy" product page/);
+  });
+
+  test('Aurora: a 30 s failover with a reader (10 s behind a proxy), a 10-minute replacement without, the resume after a pause', () => {
+    const lines = (database: object, profile = EnvironmentProfile.PROD) =>
+      Object.fromEntries(
+        rolloutTimings(synth({ profile, database }).template.toJSON() as any)
+          .filter((t) => /Aurora|pause/.test(t.name))
+          .map((t) => [t.name, t.seconds]),
+      );
+    expect(lines({ engine: DatabaseEngine.auroraProvisioned() })).toEqual({
+      'an Aurora failover to a reader interrupts the database for up to': 30,
+    });
+    expect(lines({ engine: DatabaseEngine.auroraProvisioned(), proxy: RdsProxy.iamAuthenticated() })).toEqual({
+      'an Aurora failover to a reader behind RDS Proxy interrupts the database for up to': Math.round(30 * 0.34),
+    });
+    expect(lines({ engine: DatabaseEngine.auroraServerless() }, EnvironmentProfile.DEV)).toEqual({
+      'an Aurora writer without a reader is replaced after up to': 600,
+      'the first connection after a pause waits up to': 15,
+    });
   });
 });

@@ -30,8 +30,18 @@ export const PRICES = {
     'db.r7g.xlarge': 0.478,
   } as Record<string, number>,
   rdsGp3GbMonth: 0.115,
+  auroraStorageGbMonth: 0.1,
+  auroraIoMillion: 0.2,
   /** RDS Proxy on provisioned instances: per vCPU of the instance, at least 2 vCPUs. */
   rdsProxyVcpuHour: 0.015,
+  /** Aurora PostgreSQL (Aurora Standard): Serverless v2 per ACU-hour, provisioned instances per hour. */
+  auroraAcuHour: 0.12,
+  auroraPostgresHour: {
+    'db.t4g.medium': 0.073,
+    'db.t4g.large': 0.146,
+    'db.r7g.large': 0.276,
+    'db.r7g.xlarge': 0.552,
+  } as Record<string, number>,
   secretMonth: 0.4,
   kmsKeyMonth: 1,
   interfaceEndpointHour: 0.01,
@@ -132,7 +142,39 @@ export function estimateCost(template: { Resources: Record<string, Resource> }):
   }
 
   const notEstimated = new Set<string>(['data transfer and processing', 'log ingestion and storage']);
+  /** An Aurora writer or reader: serverless at its least capacity (0 when paused), or its class's hourly rate. */
+  const auroraMember = (id: string, instanceClass: string, cluster: any) => {
+    notEstimated.add(
+      `Aurora storage and I/O (${PRICES.auroraStorageGbMonth} USD/GB-month, ${PRICES.auroraIoMillion} USD per million I/Os)`,
+    );
+    if (instanceClass === 'db.serverless') {
+      const min = Number(cluster.ServerlessV2ScalingConfiguration?.MinCapacity ?? 0.5);
+      const max = Number(cluster.ServerlessV2ScalingConfiguration?.MaxCapacity ?? 2);
+      notEstimated.add(
+        `Aurora Serverless v2 capacity above the minimum (up to ${max} ACUs, ${PRICES.auroraAcuHour} USD/ACU-h)`,
+      );
+      add(
+        `${id} (Aurora Serverless v2, ${min} ACU minimum${min === 0 ? ': nothing while paused' : ''})`,
+        `${PRICES.auroraAcuHour} USD/ACU-h`,
+        min * PRICES.auroraAcuHour * HOURS,
+        true,
+      );
+      return;
+    }
+    const hourly = PRICES.auroraPostgresHour[instanceClass];
+    if (hourly === undefined) {
+      notEstimated.add(`Aurora instance class ${instanceClass} (not in the price table)`);
+      return;
+    }
+    add(`${id} (Aurora ${instanceClass})`, `${hourly} USD/h`, hourly * HOURS, true);
+  };
+  const clusters = Object.fromEntries(ofType('AWS::RDS::DBCluster'));
   for (const [id, db] of ofType('AWS::RDS::DBInstance')) {
+    if (String(db.Properties?.Engine).startsWith('aurora')) {
+      const cluster = clusters[db.Properties?.DBClusterIdentifier?.Ref]?.Properties ?? {};
+      auroraMember(id, db.Properties?.DBInstanceClass, cluster);
+      continue;
+    }
     const instanceClass = db.Properties?.DBInstanceClass;
     const multiAz = db.Properties?.MultiAZ === true;
     const copies = multiAz ? 2 : 1;
@@ -160,15 +202,32 @@ export function estimateCost(template: { Resources: Record<string, Resource> }):
   );
   for (const [id] of ofType('AWS::RDS::DBProxy')) {
     const target = ofType('AWS::RDS::DBProxyTargetGroup').find(([, t]) => t.Properties?.DBProxyName?.Ref === id)?.[1];
-    const instanceClass = instanceClasses[target?.Properties?.DBInstanceIdentifiers?.[0]?.Ref];
+    // An Aurora cluster's proxy is billed on the vCPUs of its members (provisioned classes).
+    const clusterId = target?.Properties?.DBClusterIdentifiers?.[0]?.Ref;
+    const instanceClass = clusterId
+      ? ofType('AWS::RDS::DBInstance').find(([, m]) => m.Properties?.DBClusterIdentifier?.Ref === clusterId)?.[1]
+          .Properties?.DBInstanceClass
+      : instanceClasses[target?.Properties?.DBInstanceIdentifiers?.[0]?.Ref];
+    const members = clusterId
+      ? ofType('AWS::RDS::DBInstance').filter(([, m]) => m.Properties?.DBClusterIdentifier?.Ref === clusterId).length
+      : 1;
+    if (instanceClass === 'db.serverless') {
+      // In front of Aurora Serverless v2 the proxy is billed per ACU of the cluster, at least 8.
+      add(
+        `${id} (RDS Proxy, Aurora Serverless v2: 8 ACU minimum)`,
+        `${PRICES.rdsProxyVcpuHour} USD/ACU-h, at least 8`,
+        8 * PRICES.rdsProxyVcpuHour * HOURS,
+      );
+      continue;
+    }
     const vcpus = RDS_VCPUS[instanceClass];
     if (vcpus === undefined) {
       notEstimated.add(`RDS Proxy on ${instanceClass ?? 'an unknown target'} (vCPUs not in the table)`);
       continue;
     }
-    const billed = Math.max(2, vcpus);
+    const billed = Math.max(2, vcpus * members);
     add(
-      `${id} (RDS Proxy, ${billed} vCPU of ${instanceClass})`,
+      `${id} (RDS Proxy, ${billed} vCPU of ${members > 1 ? `${members} x ` : ''}${instanceClass})`,
       `${PRICES.rdsProxyVcpuHour} USD/vCPU-h, at least 2`,
       billed * PRICES.rdsProxyVcpuHour * HOURS,
     );

@@ -159,7 +159,34 @@ export function rolloutTimings(template: { Resources: Record<string, Resource> }
   }
   // Database failover (Multi-AZ): what AWS documents, per choice. Not computed from the template's values: the figures
   // are AWS's, and the template only says which choice applies.
-  const instance = ofType(template, 'AWS::RDS::DBInstance')[0]?.Properties;
+  const instance = ofType(template, 'AWS::RDS::DBInstance').find((r) => !r.Properties?.DBClusterIdentifier)?.Properties;
+  const cluster = ofType(template, 'AWS::RDS::DBCluster')[0]?.Properties;
+  if (cluster) {
+    const members = ofType(template, 'AWS::RDS::DBInstance').filter((r) => r.Properties?.DBClusterIdentifier);
+    const proxied = ofType(template, 'AWS::RDS::DBProxy').length > 0;
+    if (members.length > 1) {
+      timings.push({
+        name: `an Aurora failover to a reader${proxied ? ' behind RDS Proxy' : ''} interrupts the database for up to`,
+        seconds: proxied
+          ? Math.round(AURORA_FAILOVER_SECONDS * (1 - PROXY_FAILOVER_REDUCTION))
+          : AURORA_FAILOVER_SECONDS,
+        formula: `${AURORA_FAILOVER_SECONDS} s ("start-to-finish, failover typically completes within 30 seconds", Amazon Aurora FAQs)${proxied ? `, less up to ${PROXY_FAILOVER_REDUCTION * 100} % behind RDS Proxy ("Amazon RDS Proxy" product page)` : '; the writer endpoint moves to the promoted reader'}`,
+      });
+    } else {
+      timings.push({
+        name: 'an Aurora writer without a reader is replaced after up to',
+        seconds: AURORA_REPLACE_SECONDS,
+        formula: `about 10 minutes: Aurora creates a new writer in the same Availability Zone ("typically completes in under 10 minutes", Amazon Aurora FAQs); add a reader (\`readers\`) for a 30 s failover`,
+      });
+    }
+    if (cluster.ServerlessV2ScalingConfiguration?.MinCapacity === 0) {
+      timings.push({
+        name: 'the first connection after a pause waits up to',
+        seconds: AURORA_RESUME_SECONDS,
+        formula: `Aurora Serverless v2 at 0 ACUs resumes in up to about ${AURORA_RESUME_SECONDS} s (Aurora User Guide, "Scaling to Zero ACUs with automatic pause and resume"); it pauses after ${cluster.ServerlessV2ScalingConfiguration.SecondsUntilAutoPause ?? 300} s without connections`,
+      });
+    }
+  }
   if (instance?.MultiAZ === true) {
     const proxied = ofType(template, 'AWS::RDS::DBProxy').length > 0;
     timings.push(
@@ -181,6 +208,12 @@ export function rolloutTimings(template: { Resources: Record<string, Resource> }
 
 /** RDS User Guide, "Failover process for Amazon RDS": Multi-AZ instance failovers typically complete within 60-120 s. */
 const MULTI_AZ_FAILOVER_SECONDS = 120;
+/** Amazon Aurora FAQs: with a replica, "start-to-finish, failover typically completes within 30 seconds". */
+const AURORA_FAILOVER_SECONDS = 30;
+/** Amazon Aurora FAQs: without a replica, a new writer "typically completes in under 10 minutes". */
+const AURORA_REPLACE_SECONDS = 600;
+/** Aurora User Guide, auto-pause: resuming from 0 ACUs takes up to about 15 seconds. */
+const AURORA_RESUME_SECONDS = 15;
 /** "Amazon RDS Proxy" product page: failover times for RDS and Aurora reduced by up to 66 %. */
 const PROXY_FAILOVER_REDUCTION = 0.66;
 

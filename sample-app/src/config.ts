@@ -29,6 +29,11 @@ export interface DatabaseConfig {
    * construct sets behind RDS Proxy), in `region` (`AWS_REGION`, which Fargate sets in every task).
    */
   readonly iamAuthentication?: { readonly region: string };
+  /**
+   * The Aurora readers' endpoint (`DB_READ_HOST`, which the construct sets when the cluster has readers): the hot read
+   * path's pool connects there, on the same port, as the same user.
+   */
+  readonly readHost?: string;
   /** `require`: TLS with the CA bundle verified; `disable`: plain TCP (local only). */
   readonly ssl: 'require' | 'disable';
   readonly caFile?: string;
@@ -147,6 +152,7 @@ function loadDatabaseConfig(env: NodeJS.ProcessEnv, production: boolean): Databa
     name: env.DB_NAME!,
     user: env.DB_USER!,
     password: env.DB_PASSWORD ?? '',
+    ...(env.DB_READ_HOST ? { readHost: env.DB_READ_HOST } : {}),
     ...iamAuthentication(env, common.ssl),
   };
 }

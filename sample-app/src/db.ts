@@ -115,11 +115,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Splits `config.poolMax` between Sequelize (the larger half) and the read pool; each gets at least one. */
+/**
+ * Splits `config.poolMax` between Sequelize (the larger half) and the read pool; each gets at least one. With Aurora
+ * readers (`readHost`), the read pool connects to them (an IAM token is then signed for that host).
+ */
 export function openDatabase(config: DatabaseConfig): Database {
   const readMax = Math.max(1, Math.floor(config.poolMax / 2));
   const sequelize = createSequelize(config, Math.max(1, config.poolMax - readMax));
-  const readPool = createReadPool(config, readMax);
+  const readPool = createReadPool(config.readHost ? { ...config, host: config.readHost } : config, readMax);
   return {
     sequelize,
     readPool,

@@ -121,3 +121,53 @@ describe('the app signs a token for each new connection, on PostgreSQL over TLS'
     }
   });
 });
+
+describe('DB_READ_HOST: the hot read path on the Aurora readers', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db?.drop());
+  afterEach(() => jest.restoreAllMocks());
+
+  test('is read from the environment, and absent without it', () => {
+    expect(loadConfig({ ...IAM_ENV, DB_READ_HOST: 'cluster-ro.example' }).database!.readHost).toBe('cluster-ro.example');
+    expect(loadConfig(IAM_ENV).database!.readHost).toBeUndefined();
+  });
+
+  test('the read pool connects to the reader host and Sequelize to the writer; both work on the same server', async () => {
+    // The test server's certificate names both localhost and 127.0.0.1: the writer is one name, the "reader" the other.
+    expect(db.config.host).toBe('127.0.0.1');
+    const database = openDatabase({ ...db.config, readHost: 'localhost' });
+    try {
+      expect((database.readPool as any).options.host).toBe('localhost');
+      expect((await database.readPool.query('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+      const [[row]] = (await database.sequelize.query('SELECT 2 AS n')) as [{ n: number }[], unknown];
+      expect(row).toEqual({ n: 2 });
+      expect((database.sequelize as any).config.host).toBe('127.0.0.1');
+    } finally {
+      await database.close();
+    }
+  });
+
+  test('with IAM authentication the read pool signs its tokens for the reader host, Sequelize for the writer', async () => {
+    const hosts: string[] = [];
+    jest.spyOn(Signer.prototype, 'getAuthToken').mockImplementation(async function (this: Signer) {
+      hosts.push((this as unknown as { hostname: string }).hostname);
+      return db.config.password;
+    });
+    const database = openDatabase({
+      ...db.config,
+      password: '',
+      readHost: 'localhost',
+      iamAuthentication: { region: 'us-east-1' },
+    });
+    try {
+      await database.readPool.query('SELECT 1');
+      await database.sequelize.query('SELECT 1');
+      expect(new Set(hosts)).toEqual(new Set(['localhost', '127.0.0.1']));
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -182,51 +182,84 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
   }
 }
 
-// The prod app with RDS Proxy in front (-c databaseProxy=true), synthesized without the cdk-nag aspects.
-{
-  const stackName = 'UsersApi-prod-proxy';
+// The database choices (-c databaseProxy=true, -c databaseEngine=...), synthesized without the cdk-nag aspects.
+const VARIANTS = [
+  // prod's eleven alarms and two deployment alarms, the proxy's refused logins, the master rotation's (no app rotation)
+  { stackName: 'UsersApi-prod-proxy', prod: true, proxy: true, aurora: undefined, alarms: 15 },
+  // the same, with the cluster's alarms: no free-storage alarm on Aurora
+  { stackName: 'UsersApi-prod-aurora-provisioned-proxy', prod: true, proxy: true, aurora: 'provisioned', alarms: 14 },
+  // dev's alarms without free storage, with the serverless capacity alarm, and the two deployment alarms
+  { stackName: 'UsersApi-dev-aurora-serverless', prod: false, proxy: false, aurora: 'serverless', alarms: 13 },
+];
+for (const v of VARIANTS) {
+  const { stackName } = v;
   const file = path.join(outdir, `${stackName}.template.json`);
   if (!fs.existsSync(file)) {
     check(stackName, 'stack synthesized', false);
-  } else {
-    const template = JSON.parse(fs.readFileSync(file, 'utf8'));
-    synthesized.push([stackName, template]);
+    continue;
+  }
+  const template = JSON.parse(fs.readFileSync(file, 'utf8'));
+  synthesized.push([stackName, template]);
+  const container = (one(template, 'AWS::ECS::TaskDefinition').Properties.ContainerDefinitions || [])[0] || {};
+  const env = Object.fromEntries((container.Environment || []).map((e) => [e.Name, e.Value]));
+  const secrets = (container.Secrets || []).map((s) => s.Name);
+  const service = ofType(template, 'AWS::ECS::Service')[0];
+  const gate = ofType(template, 'Custom::MigrationGate')[0];
+  const dependsOn = [].concat(service[1].DependsOn || []);
+  const idOf = (type) => (ofType(template, type)[0] || [''])[0];
+  if (v.proxy) {
     const proxy = one(template, 'AWS::RDS::DBProxy').Properties;
-    const proxyId = (ofType(template, 'AWS::RDS::DBProxy')[0] || [''])[0];
-    const container = (one(template, 'AWS::ECS::TaskDefinition').Properties.ContainerDefinitions || [])[0] || {};
-    const env = Object.fromEntries((container.Environment || []).map((e) => [e.Name, e.Value]));
-    const service = ofType(template, 'AWS::ECS::Service')[0];
-    const gate = ofType(template, 'Custom::MigrationGate')[0];
-    check(stackName, 'RDS Proxy: IAM authentication end to end, TLS required, the instance as its target',
+    check(stackName, 'RDS Proxy: IAM authentication end to end, TLS required, one target group',
       proxy.DefaultAuthScheme === 'IAM_AUTH' && proxy.RequireTLS === true
       && ofType(template, 'AWS::RDS::DBProxyTargetGroup').length === 1);
     check(stackName, 'the container gets the proxy endpoint and DB_IAM_AUTH=true, and no password or secret',
-      JSON.stringify(env.DB_HOST) === JSON.stringify({ 'Fn::GetAtt': [proxyId, 'Endpoint'] }) && env.DB_IAM_AUTH === 'true'
-      && ['DB_PORT', 'DB_NAME', 'DB_USER'].every((n) => n in env) && !('DB_PASSWORD' in env)
-      && (container.Secrets || []).length === 0);
+      JSON.stringify(env.DB_HOST) === JSON.stringify({ 'Fn::GetAtt': [idOf('AWS::RDS::DBProxy'), 'Endpoint'] })
+      && env.DB_IAM_AUTH === 'true' && ['DB_PORT', 'DB_NAME', 'DB_USER'].every((n) => n in env)
+      && !('DB_PASSWORD' in env) && secrets.length === 0);
     check(stackName, 'no app secret: the master secret only', ofType(template, 'AWS::SecretsManager::Secret').length === 1);
     check(stackName, 'the task role may connect to the proxy (rds-db:connect)',
       ofType(template, 'AWS::IAM::Policy').some(([, p]) => JSON.stringify(p.Properties).includes('rds-db:connect')
         && JSON.stringify(p.Properties.Roles).includes('TaskRole')));
-    check(stackName, 'the bootstrap, the migration gate and the proxy come before the service',
-      !!gate && ['Custom::AppDatabaseUser', 'AWS::RDS::DBProxy', 'Custom::MigrationGate']
-        .every((type) => [].concat(service[1].DependsOn || []).includes((ofType(template, type)[0] || [''])[0])));
-    // Prod's eleven alarms and two deployment alarms, the proxy's refused logins, and the master rotation's: no app
-    // rotation, no redeploy.
-    check(stackName, 'fifteen alarms (the proxy refusing logins; no app rotation: the master rotation alarm only)',
-      ofType(template, 'AWS::CloudWatch::Alarm').length === 15
-      && ofType(template, 'AWS::CloudWatch::Alarm').some(([, a]) => a.Properties.MetricName === 'ClientConnectionsSetupFailedAuth'));
-    if (process.env.CONSUMER_GUARD !== 'skip') {
-      const guardOut = fs.readFileSync(path.join(outdir, `${stackName}.guard.txt`), 'utf8');
-      const guardOpen = guardOut.split('\n').filter((l) => l.startsWith('  FAIL ')).map((l) => l.split(' ')[3]);
-      check(stackName, 'cfn-guard (fwsd-guard-check): open, the HTTP redirect only',
-        JSON.stringify(guardOpen) === JSON.stringify(['alb_http_to_https_redirection_check']));
+  } else {
+    check(stackName, 'database settings are ECS secrets, not plain environment',
+      ['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_PASSWORD'].every((n) => secrets.includes(n) && !(n in env)));
+  }
+  if (v.aurora) {
+    const cluster = one(template, 'AWS::RDS::DBCluster').Properties;
+    const members = ofType(template, 'AWS::RDS::DBInstance').map(([, m]) => m.Properties);
+    check(stackName, `Aurora PostgreSQL, encrypted, IAM authentication, deletion protection ${v.prod}`,
+      cluster.Engine === 'aurora-postgresql' && cluster.StorageEncrypted === true
+      && cluster.EnableIAMDatabaseAuthentication === true && cluster.DeletionProtection === v.prod
+      && members.every((m) => m.PubliclyAccessible === false && m.Engine === 'aurora-postgresql'));
+    check(stackName, 'TLS required by the cluster parameter group',
+      ofType(template, 'AWS::RDS::DBClusterParameterGroup').some(([, g]) => g.Properties.Parameters['rds.force_ssl'] === '1'));
+    if (v.aurora === 'serverless') {
+      check(stackName, 'Aurora Serverless v2 scales to zero in dev (pauses after 300 s), one writer',
+        members.length === 1 && members[0].DBInstanceClass === 'db.serverless'
+        && cluster.ServerlessV2ScalingConfiguration?.MinCapacity === 0
+        && cluster.ServerlessV2ScalingConfiguration?.SecondsUntilAutoPause === 300 && !('DB_READ_HOST' in env));
+    } else {
+      check(stackName, 'a writer and a reader of db.r7g.large; the readers reach the app as DB_READ_HOST',
+        members.length === 2 && members.every((m) => m.DBInstanceClass === 'db.r7g.large') && 'DB_READ_HOST' in env);
     }
-    if (summaryFlag === '--summary') {
-      console.log(`\n${stackName}: ${Object.keys(template.Resources).length} resources (aws-cdk-lib ${version})`);
-      console.log(`  checks of the template (${ran[stackName].filter(([, ok]) => ok).length} of ${ran[stackName].length} passed):`);
-      for (const [name, ok] of ran[stackName]) console.log(`       ${ok ? 'ok  ' : 'FAIL'} ${name}`);
-    }
+  }
+  check(stackName, 'the bootstrap, the migration gate and the database come before the service',
+    !!gate && dependsOn.includes(idOf('Custom::AppDatabaseUser')) && dependsOn.includes(gate[0])
+    && (!v.proxy || dependsOn.includes(idOf('AWS::RDS::DBProxy'))));
+  check(stackName, `${v.alarms} alarms`, ofType(template, 'AWS::CloudWatch::Alarm').length === v.alarms);
+  if (process.env.CONSUMER_GUARD !== 'skip') {
+    const guardOut = fs.readFileSync(path.join(outdir, `${stackName}.guard.txt`), 'utf8');
+    const guardStatus = Number(fs.readFileSync(path.join(outdir, `${stackName}.guard.status`), 'utf8'));
+    const guardOpen = guardOut.split('\n').filter((l) => l.startsWith('  FAIL ')).map((l) => l.split(' ')[3]);
+    check(stackName, `cfn-guard (fwsd-guard-check): ${v.prod ? 'open, the HTTP redirect only' : 'passes'}`,
+      v.prod
+        ? JSON.stringify(guardOpen) === JSON.stringify(['alb_http_to_https_redirection_check'])
+        : guardStatus === 0 && guardOpen.length === 0);
+  }
+  if (summaryFlag === '--summary') {
+    console.log(`\n${stackName}: ${Object.keys(template.Resources).length} resources (aws-cdk-lib ${version})`);
+    console.log(`  checks of the template (${ran[stackName].filter(([, ok]) => ok).length} of ${ran[stackName].length} passed):`);
+    for (const [name, ok] of ran[stackName]) console.log(`       ${ok ? 'ok  ' : 'FAIL'} ${name}`);
   }
 }
 

@@ -37,20 +37,26 @@ started=$(date +%s%N)
   TS_NODE_TRANSPILE_ONLY="${CONSUMER_TRANSPILE_ONLY:-false}" npx ts-node --prefer-ts-exts bin/app.ts)
 elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 
-# The same app with RDS Proxy in front (-c databaseProxy=true): prod only, without the cdk-nag aspects (the library's
-# policy tests run the packs on that configuration); its template goes through the checks and cfn-guard below.
-echo "consumer-synth: synthesizing UsersApi-prod-proxy (RdsProxy.iamAuthenticated()) with aws-cdk-lib $installed"
-(cd "$work" && env -u AWS_PROFILE AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= \
-  SAMPLE_APP_DIR="$root/sample-app" CDK_OUTDIR="$work/cdk.out.proxy" \
-  CDK_CONTEXT_JSON='{"profile":"prod","tls":"upstream","databaseProxy":"true"}' \
-  TS_NODE_TRANSPILE_ONLY="${CONSUMER_TRANSPILE_ONLY:-false}" npx ts-node --prefer-ts-exts bin/app.ts)
-cp "$work/cdk.out.proxy/UsersApi-prod-proxy.template.json" "$work/cdk.out/"
+# The database choices, without the cdk-nag aspects (the library's policy tests run the packs on them): prod with RDS
+# Proxy in front of the instance, prod on Aurora provisioned (a reader) behind the proxy, and dev on Aurora
+# Serverless v2 (scale to zero). Their templates go through the checks and cfn-guard below.
+variant() {
+  local name="$1" context="$2"
+  echo "consumer-synth: synthesizing $name with aws-cdk-lib $installed"
+  (cd "$work" && env -u AWS_PROFILE AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= \
+    SAMPLE_APP_DIR="$root/sample-app" CDK_OUTDIR="$work/cdk.out.$name" CDK_CONTEXT_JSON="$context" \
+    TS_NODE_TRANSPILE_ONLY="${CONSUMER_TRANSPILE_ONLY:-false}" npx ts-node --prefer-ts-exts bin/app.ts)
+  cp "$work/cdk.out.$name/$name.template.json" "$work/cdk.out/"
+}
+variant UsersApi-prod-proxy '{"profile":"prod","tls":"upstream","databaseProxy":"true"}'
+variant UsersApi-prod-aurora-provisioned-proxy '{"profile":"prod","tls":"upstream","databaseEngine":"aurora-provisioned","databaseProxy":"true"}'
+variant UsersApi-dev-aurora-serverless '{"profile":"dev","databaseEngine":"aurora-serverless"}'
 
 # cfn-guard as a consumer runs it: the package's runner, the Control Tower rules from the consumer's own
 # @cdklabs/cdk-validator-cfnguard, the construct's acknowledgements honoured. consumer-check.js reads the results.
 # CONSUMER_GUARD=skip skips it; both consumer checks run it (a few seconds of cfn-guard a template: only the Control
 # Tower rule files that can apply).
-for stack in UsersApi-dev UsersApi-prod UsersApi-prod-proxy; do
+for stack in UsersApi-dev UsersApi-prod UsersApi-prod-proxy UsersApi-prod-aurora-provisioned-proxy UsersApi-dev-aurora-serverless; do
   [ "${CONSUMER_GUARD:-run}" = "skip" ] && continue
   set +e
   (cd "$work" && npx --no-install fwsd-guard-check "cdk.out/$stack.template.json") > "$work/cdk.out/$stack.guard.txt" 2>&1
@@ -63,7 +69,8 @@ node "$root/scripts/consumer-check.js" "$work/cdk.out" "$installed" "$root/test-
 if [ "$summary" = "--summary" ]; then
   echo
   echo "consumer-synth: the monthly cost and the rollout timings, from the templates"
-  (cd "$root" && npx ts-node --project scripts/tsconfig.json scripts/readouts.ts "$work/cdk.out/UsersApi-dev.template.json" "$work/cdk.out/UsersApi-prod.template.json" "$work/cdk.out/UsersApi-prod-proxy.template.json")
+  (cd "$root" && npx ts-node --project scripts/tsconfig.json scripts/readouts.ts "$work/cdk.out/UsersApi-dev.template.json" "$work/cdk.out/UsersApi-prod.template.json" "$work/cdk.out/UsersApi-prod-proxy.template.json" \
+    "$work/cdk.out/UsersApi-prod-aurora-provisioned-proxy.template.json" "$work/cdk.out/UsersApi-dev-aurora-serverless.template.json")
   rm -rf "$root/demo.out" && mkdir -p "$root/demo.out" && cp -r "$work/cdk.out" "$root/demo.out/cdk.out"
   echo
   echo "The synthesized templates, cdk-nag reports (*-NagReport.csv) and assets are in demo.out/cdk.out/ (git-ignored)."

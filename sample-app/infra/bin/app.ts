@@ -11,8 +11,11 @@
  *   tls           upstream                   prod without a domain: TLS ends in front of the load balancer (a CDN or
  *                                            proxy you run); prod refuses to synthesize with neither
  *   alarmEmail    oncall@example.com         subscribe an address to the alarm topic
+ *   databaseEngine rds | aurora-serverless | aurora-provisioned
+ *                                            the database (default rds: one RDS for PostgreSQL instance); Aurora stacks are
+ *                                            named UsersApi-<profile>-<engine>, and the app reads from the readers
  *   databaseProxy true                       RDS Proxy in front of the database, IAM authentication end to end (the app
- *                                            signs a token per connection; stacks are named UsersApi-<profile>-proxy)
+ *                                            signs a token per connection; the stack name ends with -proxy)
  *   nag           true                       run the cdk-nag AwsSolutions, NIST 800-53 R5, HIPAA and PCI packs at synth
  */
 import { readFileSync } from 'fs';
@@ -24,6 +27,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import {
   Alarms,
   ContainerHealthCheck,
+  DatabaseEngine,
   EnvironmentProfile,
   FargateWebServiceWithDatabase,
   Https,
@@ -45,6 +49,15 @@ if (!['dev', 'prod', 'all'].includes(selected)) {
 const idleTimeout = Duration.seconds(60);
 const appDirectory = process.env.SAMPLE_APP_DIR ?? path.join(__dirname, '..', '..');
 const appVersion: string = JSON.parse(readFileSync(path.join(appDirectory, 'package.json'), 'utf8')).version;
+const databaseEngine = context('databaseEngine') ?? 'rds';
+const engines: Record<string, () => DatabaseEngine> = {
+  rds: () => DatabaseEngine.rdsPostgres(),
+  'aurora-serverless': () => DatabaseEngine.auroraServerless(),
+  'aurora-provisioned': () => DatabaseEngine.auroraProvisioned(),
+};
+if (!engines[databaseEngine]) {
+  throw new Error(`context "databaseEngine" must be ${Object.keys(engines).join(', ')}, got "${databaseEngine}"`);
+}
 const databaseProxy = context('databaseProxy') ?? 'false';
 if (!['true', 'false'].includes(databaseProxy)) {
   throw new Error(`context "databaseProxy" must be true or false, got "${databaseProxy}"`);
@@ -52,7 +65,8 @@ if (!['true', 'false'].includes(databaseProxy)) {
 
 for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
   if (selected !== 'all' && selected !== profile) continue;
-  const stack = new Stack(app, `UsersApi-${profile}${databaseProxy === 'true' ? '-proxy' : ''}`, {
+  const suffix = `${databaseEngine === 'rds' ? '' : `-${databaseEngine}`}${databaseProxy === 'true' ? '-proxy' : ''}`;
+  const stack = new Stack(app, `UsersApi-${profile}${suffix}`, {
     // A concrete region (the load balancer's access logs need one); offline synthesis falls back to us-east-1.
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' },
     description: `Sample users API (${profile})`,
@@ -110,7 +124,10 @@ for (const profile of [EnvironmentProfile.DEV, EnvironmentProfile.PROD]) {
     migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
     monitoring: alarmEmail ? { alarms: Alarms.toNewTopic({ email: alarmEmail }) } : undefined,
     // Behind RDS Proxy the app gets DB_IAM_AUTH=true instead of a password and signs a token per connection.
-    database: databaseProxy === 'true' ? { proxy: RdsProxy.iamAuthenticated() } : undefined,
+    database: {
+      engine: engines[databaseEngine](),
+      proxy: databaseProxy === 'true' ? RdsProxy.iamAuthenticated() : undefined,
+    },
   });
 }
 

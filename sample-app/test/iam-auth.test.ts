@@ -131,7 +131,9 @@ describe('DB_READ_HOST: the hot read path on the Aurora readers', () => {
   afterEach(() => jest.restoreAllMocks());
 
   test('is read from the environment, and absent without it', () => {
-    expect(loadConfig({ ...IAM_ENV, DB_READ_HOST: 'cluster-ro.example' }).database!.readHost).toBe('cluster-ro.example');
+    expect(loadConfig({ ...IAM_ENV, DB_READ_HOST: 'cluster-ro.example' }).database!.readHost).toBe(
+      'cluster-ro.example',
+    );
     expect(loadConfig(IAM_ENV).database!.readHost).toBeUndefined();
   });
 

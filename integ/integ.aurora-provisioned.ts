@@ -14,35 +14,17 @@
  * Prerequisites: an AWS account and region bootstrapped with `cdk bootstrap`, credentials, and a Docker engine.
  * Run: `npx projen integ:deploy`. Time: about 40 minutes. Cost: under 0.30 USD per run.
  */
-import * as path from 'path';
-import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { ExpectedResult, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import {
-  ContainerHealthCheck,
-  DatabaseEngine,
-  EnvironmentProfile,
-  FargateWebServiceWithDatabase,
-  ServiceImage,
-} from '../src';
+import { EVENTUALLY, integTest, migrationsSucceeded, sampleApi } from './sample-app';
+import { DatabaseEngine } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'FwsdIntegAuroraProvisioned');
-const api = new FargateWebServiceWithDatabase(stack, 'Api', {
-  profile: EnvironmentProfile.DEV,
-  image: ServiceImage.fromDirectory(path.join(__dirname, '..', 'sample-app')),
-  // The sample app is a Node.js app: its image has node for the container health check, and it reads NODE_ENV.
-  container: { healthCheck: ContainerHealthCheck.nodeFetch(), environment: { NODE_ENV: 'production' } },
-  migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
-  database: { engine: DatabaseEngine.auroraProvisioned({ readers: 1 }) },
-});
+const api = sampleApi(stack, { database: { engine: DatabaseEngine.auroraProvisioned({ readers: 1 }) } });
 const clusterId = api.databaseCluster!.clusterIdentifier;
 
-const integ = new IntegTest(app, 'AuroraProvisioned', {
-  testCases: [stack],
-  stackUpdateWorkflow: false,
-  allowDestroy: ['AWS::ECS::TaskDefinition'],
-});
-const eventually = { totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) };
+const integ = integTest(stack, 'AuroraProvisioned');
 const describe = () => integ.assertions.awsApiCall('RDS', 'describeDBClusters', { DBClusterIdentifier: clusterId });
 
 const members = describe().expect(
@@ -59,13 +41,7 @@ const members = describe().expect(
   }),
 );
 
-const migrations = integ.assertions
-  .awsApiCall('ECS', 'describeTasks', { cluster: api.cluster.clusterArn, tasks: [api.migrationGate!.ref] })
-  .expect(
-    ExpectedResult.objectLike({
-      tasks: [Match.objectLike({ lastStatus: 'STOPPED', containers: [Match.objectLike({ exitCode: 0 })] })],
-    }),
-  );
+const migrations = migrationsSucceeded(integ, api);
 
 const create = integ.assertions.httpApiCall(`${api.url}/users`, {
   method: 'POST',
@@ -84,7 +60,7 @@ const failover = integ.assertions.awsApiCall('RDS', 'failoverDBCluster', { DBClu
 const available = describe().expect(
   ExpectedResult.objectLike({ DBClusters: [Match.objectLike({ Status: 'available' })] }),
 );
-available.waitForAssertions(eventually);
+available.waitForAssertions(EVENTUALLY);
 const createAfterFailover = integ.assertions
   .httpApiCall(`${api.url}/users`, {
     method: 'POST',

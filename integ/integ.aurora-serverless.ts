@@ -13,34 +13,15 @@
  * Prerequisites: an AWS account and region bootstrapped with `cdk bootstrap`, credentials, and a Docker engine.
  * Run: `npx projen integ:deploy`. Time: about 30 minutes. Cost: under 0.20 USD per run (ACU-hours while active).
  */
-import * as path from 'path';
-import { ActualResult, ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import {
-  ContainerHealthCheck,
-  DatabaseEngine,
-  EnvironmentProfile,
-  FargateWebServiceWithDatabase,
-  ServiceImage,
-} from '../src';
+import { ExpectedResult, Match } from '@aws-cdk/integ-tests-alpha';
+import { App, Stack } from 'aws-cdk-lib';
+import { appUserIs, createAndList, integTest, migrationsSucceeded, ready, sampleApi } from './sample-app';
+import { DatabaseEngine } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'FwsdIntegAuroraServerless');
-const api = new FargateWebServiceWithDatabase(stack, 'Api', {
-  profile: EnvironmentProfile.DEV,
-  image: ServiceImage.fromDirectory(path.join(__dirname, '..', 'sample-app')),
-  // The sample app is a Node.js app: its image has node for the container health check, and it reads NODE_ENV.
-  container: { healthCheck: ContainerHealthCheck.nodeFetch(), environment: { NODE_ENV: 'production' } },
-  migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
-  database: { engine: DatabaseEngine.auroraServerless() },
-});
-
-const integ = new IntegTest(app, 'AuroraServerless', {
-  testCases: [stack],
-  stackUpdateWorkflow: false,
-  allowDestroy: ['AWS::ECS::TaskDefinition'],
-});
-const eventually = { totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) };
+const api = sampleApi(stack, { database: { engine: DatabaseEngine.auroraServerless() } });
+const integ = integTest(stack, 'AuroraServerless');
 
 const cluster = integ.assertions
   .awsApiCall('RDS', 'describeDBClusters', { DBClusterIdentifier: api.databaseCluster!.clusterIdentifier })
@@ -56,45 +37,9 @@ const cluster = integ.assertions
       ],
     }),
   );
+const migrations = migrationsSucceeded(integ, api);
+const isReady = ready(integ, api);
+const { create, list } = createAndList(integ, api, { email: 'aurora@example.com', name: 'On Aurora' });
+appUserIs(integ, api, { superuser: 'false', createRole: 'false', memberOfAdmin: 'false', createRoleRefused: 'true' });
 
-const migrations = integ.assertions
-  .awsApiCall('ECS', 'describeTasks', { cluster: api.cluster.clusterArn, tasks: [api.migrationGate!.ref] })
-  .expect(
-    ExpectedResult.objectLike({
-      tasks: [Match.objectLike({ lastStatus: 'STOPPED', containers: [Match.objectLike({ exitCode: 0 })] })],
-    }),
-  );
-
-const ready = integ.assertions
-  .httpApiCall(`${api.url}/ready`)
-  .expect(ExpectedResult.objectLike({ status: 200, body: { status: 'ready' } }));
-ready.waitForAssertions(eventually);
-
-const create = integ.assertions
-  .httpApiCall(`${api.url}/users`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: 'aurora@example.com', name: 'On Aurora' }),
-  })
-  .expect(ExpectedResult.objectLike({ status: 201, body: { email: 'aurora@example.com' } }));
-const list = integ.assertions.httpApiCall(`${api.url}/users?limit=100`).expect(
-  ExpectedResult.objectLike({
-    status: 200,
-    body: { data: Match.arrayWith([Match.objectLike({ email: 'aurora@example.com' })]) },
-  }),
-);
-
-for (const [attribute, value] of [
-  ['superuser', 'false'],
-  ['createRole', 'false'],
-  ['memberOfAdmin', 'false'],
-  ['createRoleRefused', 'true'],
-]) {
-  integ.assertions.expect(
-    `AppUser${attribute}`,
-    ExpectedResult.exact(value),
-    ActualResult.fromCustomResource(api.databaseAppUser, attribute),
-  );
-}
-
-cluster.next(migrations).next(ready).next(create).next(list);
+cluster.next(migrations).next(isReady).next(create).next(list);

@@ -16,35 +16,16 @@
  * Run: `npx projen integ:deploy`. Time: about 40 minutes (the database and the proxy dominate). Cost: under 0.30 USD
  * per run (the proxy bills 2 vCPUs of the instance class for the hour).
  */
-import * as path from 'path';
-import { ActualResult, ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import {
-  ContainerHealthCheck,
-  EnvironmentProfile,
-  FargateWebServiceWithDatabase,
-  RdsProxy,
-  ServiceImage,
-} from '../src';
+import { ExpectedResult, Match } from '@aws-cdk/integ-tests-alpha';
+import { App, Stack } from 'aws-cdk-lib';
+import { appUserIs, createAndList, EVENTUALLY, integTest, migrationsSucceeded, ready, sampleApi } from './sample-app';
+import { RdsProxy } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'FwsdIntegDatabaseProxy');
-const api = new FargateWebServiceWithDatabase(stack, 'Api', {
-  profile: EnvironmentProfile.DEV,
-  image: ServiceImage.fromDirectory(path.join(__dirname, '..', 'sample-app')),
-  // The sample app is a Node.js app: its image has node for the container health check, and it reads NODE_ENV.
-  container: { healthCheck: ContainerHealthCheck.nodeFetch(), environment: { NODE_ENV: 'production' } },
-  migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
-  database: { proxy: RdsProxy.iamAuthenticated() },
-});
+const api = sampleApi(stack, { database: { proxy: RdsProxy.iamAuthenticated() } });
 const proxy = api.databaseProxy!;
-
-const integ = new IntegTest(app, 'DatabaseProxy', {
-  testCases: [stack],
-  stackUpdateWorkflow: false,
-  allowDestroy: ['AWS::ECS::TaskDefinition'],
-});
-const eventually = { totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) };
+const integ = integTest(stack, 'DatabaseProxy');
 
 const described = integ.assertions.awsApiCall('RDS', 'describeDBProxies', { DBProxyName: proxy.dbProxyName }).expect(
   ExpectedResult.objectLike({
@@ -56,47 +37,17 @@ const targets = integ.assertions.awsApiCall('RDS', 'describeDBProxyTargets', { D
     Targets: Match.arrayWith([Match.objectLike({ Type: 'RDS_INSTANCE', TargetHealth: { State: 'AVAILABLE' } })]),
   }),
 );
-targets.waitForAssertions(eventually);
+targets.waitForAssertions(EVENTUALLY);
 
-const migrations = integ.assertions
-  .awsApiCall('ECS', 'describeTasks', { cluster: api.cluster.clusterArn, tasks: [api.migrationGate!.ref] })
-  .expect(
-    ExpectedResult.objectLike({
-      tasks: [Match.objectLike({ lastStatus: 'STOPPED', containers: [Match.objectLike({ exitCode: 0 })] })],
-    }),
-  );
+const migrations = migrationsSucceeded(integ, api);
+const isReady = ready(integ, api);
+const { create, list } = createAndList(integ, api, { email: 'proxy@example.com', name: 'Through The Proxy' });
+appUserIs(integ, api, {
+  superuser: 'false',
+  createRole: 'false',
+  memberOfAdmin: 'false',
+  createRoleRefused: 'true',
+  passwordSet: 'false',
+});
 
-const ready = integ.assertions
-  .httpApiCall(`${api.url}/ready`)
-  .expect(ExpectedResult.objectLike({ status: 200, body: { status: 'ready' } }));
-ready.waitForAssertions(eventually);
-
-const create = integ.assertions
-  .httpApiCall(`${api.url}/users`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: 'proxy@example.com', name: 'Through The Proxy' }),
-  })
-  .expect(ExpectedResult.objectLike({ status: 201, body: { email: 'proxy@example.com' } }));
-const list = integ.assertions.httpApiCall(`${api.url}/users?limit=100`).expect(
-  ExpectedResult.objectLike({
-    status: 200,
-    body: { data: Match.arrayWith([Match.objectLike({ email: 'proxy@example.com' })]) },
-  }),
-);
-
-for (const [attribute, value] of [
-  ['superuser', 'false'],
-  ['createRole', 'false'],
-  ['memberOfAdmin', 'false'],
-  ['createRoleRefused', 'true'],
-  ['passwordSet', 'false'],
-]) {
-  integ.assertions.expect(
-    `AppUser${attribute}`,
-    ExpectedResult.exact(value),
-    ActualResult.fromCustomResource(api.databaseAppUser, attribute),
-  );
-}
-
-described.next(targets).next(migrations).next(ready).next(create).next(list);
+described.next(targets).next(migrations).next(isReady).next(create).next(list);

@@ -17,83 +17,34 @@
  * Time: about 35 minutes (the database dominates). Cost: under 0.25 USD per run (rotation adds a Secrets Manager
  * endpoint for the hour).
  */
-import * as path from 'path';
-import { ActualResult, ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { ExpectedResult, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import {
-  ContainerHealthCheck,
-  CredentialRotation,
-  EnvironmentProfile,
-  FargateWebServiceWithDatabase,
-  ServiceImage,
-} from '../src';
+import { appUserIs, createAndList, EVENTUALLY, integTest, migrationsSucceeded, ready, sampleApi } from './sample-app';
+import { CredentialRotation } from '../src';
 
 const app = new App();
 const stack = new Stack(app, 'FwsdIntegDevSampleApp');
-const api = new FargateWebServiceWithDatabase(stack, 'Api', {
-  profile: EnvironmentProfile.DEV,
-  image: ServiceImage.fromDirectory(path.join(__dirname, '..', 'sample-app')),
-  // The sample app is a Node.js app: its image has node for the container health check, and it reads NODE_ENV.
-  container: { healthCheck: ContainerHealthCheck.nodeFetch(), environment: { NODE_ENV: 'production' } },
-  migrations: { command: ['node', 'dist/migrate-cli.js', 'up'] },
-  database: { rotation: CredentialRotation.every(Duration.days(30)) },
-});
-
-const integ = new IntegTest(app, 'DevSampleApp', {
-  testCases: [stack],
-  // The database makes a second deployment (the update workflow) too slow to be worth it here.
-  stackUpdateWorkflow: false,
-  // Any change to the container makes a new task definition revision: replacing it is how ECS deploys.
-  allowDestroy: ['AWS::ECS::TaskDefinition'],
-});
-const eventually = { totalTimeout: Duration.minutes(10), interval: Duration.seconds(30) };
+const api = sampleApi(stack, { database: { rotation: CredentialRotation.every(Duration.days(30)) } });
+// The database makes a second deployment (the update workflow) too slow to be worth it here.
+const integ = integTest(stack, 'DevSampleApp');
+const eventually = EVENTUALLY;
 
 const health = integ.assertions
   .httpApiCall(`${api.url}/health`)
   .expect(ExpectedResult.objectLike({ status: 200, body: { status: 'ok' } }));
 health.waitForAssertions(eventually);
-
-const ready = integ.assertions
-  .httpApiCall(`${api.url}/ready`)
-  .expect(ExpectedResult.objectLike({ status: 200, body: { status: 'ready' } }));
-ready.waitForAssertions(eventually);
-
-const create = integ.assertions
-  .httpApiCall(`${api.url}/users`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: 'integ@example.com', name: 'Integration Test' }),
-  })
-  .expect(ExpectedResult.objectLike({ status: 201, body: { email: 'integ@example.com' } }));
-
-const list = integ.assertions.httpApiCall(`${api.url}/users?limit=100`).expect(
-  ExpectedResult.objectLike({
-    status: 200,
-    body: { data: Match.arrayWith([Match.objectLike({ email: 'integ@example.com', name: 'Integration Test' })]) },
-  }),
-);
-
-const migrations = integ.assertions
-  .awsApiCall('ECS', 'describeTasks', { cluster: api.cluster.clusterArn, tasks: [api.migrationGate!.ref] })
-  .expect(
-    ExpectedResult.objectLike({
-      tasks: [Match.objectLike({ lastStatus: 'STOPPED', containers: [Match.objectLike({ exitCode: 0 })] })],
-    }),
-  );
+const isReady = ready(integ, api);
+const { create, list } = createAndList(integ, api, { email: 'integ@example.com', name: 'Integration Test' });
+const migrations = migrationsSucceeded(integ, api);
 
 // The app user, as the bootstrap found it on the deployed database.
-for (const attribute of ['superuser', 'createRole', 'createDatabase', 'memberOfAdmin']) {
-  integ.assertions.expect(
-    `AppUser${attribute}`,
-    ExpectedResult.exact('false'),
-    ActualResult.fromCustomResource(api.databaseAppUser, attribute),
-  );
-}
-integ.assertions.expect(
-  'AppUserCreateRoleRefused',
-  ExpectedResult.exact('true'),
-  ActualResult.fromCustomResource(api.databaseAppUser, 'createRoleRefused'),
-);
+appUserIs(integ, api, {
+  superuser: 'false',
+  createRole: 'false',
+  createDatabase: 'false',
+  memberOfAdmin: 'false',
+  createRoleRefused: 'true',
+});
 
 // A rotation of the app's credentials, then the redeploy the construct starts, then traffic.
 const rotate = integ.assertions.awsApiCall('SecretsManager', 'rotateSecret', {
@@ -130,7 +81,7 @@ const createAfterRotation = integ.assertions
   .expect(ExpectedResult.objectLike({ status: 201, body: { email: 'after-rotation@example.com' } }));
 
 health
-  .next(ready)
+  .next(isReady)
   .next(create)
   .next(list)
   .next(migrations)

@@ -52,7 +52,7 @@ const integ = new IntegTest(app, 'ProdDatabase', {
 const eventually = { totalTimeout: Duration.minutes(15), interval: Duration.seconds(30) };
 
 const database = integ.assertions
-  .awsApiCall('RDS', 'describeDBInstances', { DBInstanceIdentifier: api.database.instanceIdentifier })
+  .awsApiCall('RDS', 'describeDBInstances', { DBInstanceIdentifier: api.database!.instanceIdentifier })
   .expect(
     ExpectedResult.objectLike({
       DBInstances: [Match.objectLike({ MultiAZ: true, DeletionProtection: true, StorageEncrypted: true })],
@@ -97,7 +97,7 @@ const alarms = integ.assertions
 
 // Let the test clean up: prod refuses deletion of the database and the load balancer.
 const unprotectDatabase = integ.assertions.awsApiCall('RDS', 'modifyDBInstance', {
-  DBInstanceIdentifier: api.database.instanceIdentifier,
+  DBInstanceIdentifier: api.database!.instanceIdentifier,
   DeletionProtection: false,
   ApplyImmediately: true,
 });

@@ -63,6 +63,12 @@ if (tarballs.length !== 1) {
   );
   check('contains no sources, tests, tools, scripts, sample app, docs, integ snapshots or source maps', forbidden.length === 0, forbidden.slice(0, 5).join(', '));
   check(`is at most ${MAX_PACKED_BYTES / 1024} KiB packed`, size <= MAX_PACKED_BYTES, `${(size / 1024).toFixed(1)} KiB`);
+  // Stack traces still name src/*.ts and the line (inline source maps), without a copy of the sources in each file.
+  const main = execFileSync('tar', ['-xzOf', tarball, 'package/lib/fargate-web-service-with-database.js'], { encoding: 'utf8' });
+  const inline = /sourceMappingURL=data:application\/json;base64,(\S+)/.exec(main);
+  const sourceMap = inline ? JSON.parse(Buffer.from(inline[1], 'base64').toString('utf8')) : undefined;
+  check('lib/ maps stack traces to the TypeScript lines, without embedding the sources',
+    !!sourceMap && sourceMap.sources.some((s) => s.endsWith('fargate-web-service-with-database.ts')) && !sourceMap.sourcesContent);
 
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   check('package.json carries the awscdk keyword (Construct Hub)', (manifest.keywords || []).includes('awscdk'));

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import { CredentialRotation, DatabaseEngine, EnvironmentProfile, RdsProxy } from '../src';
 import { defaultStack, synth } from './helpers';
@@ -166,5 +168,58 @@ describe('cost readout for Aurora', () => {
       }).template.toJSON() as any,
     );
     expect(e.lines.find((l) => /RDS Proxy/.test(l.item))!.monthlyUsd).toBeCloseTo(8 * 0.015 * HOURS, 2);
+  });
+});
+
+describe("docs/database.md's cost table is what the readout computes", () => {
+  const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'database.md'), 'utf8');
+  /** The database tier's lines of a stack: instances, their storage, Aurora members, the proxy. */
+  const tier = (props: Parameters<typeof synth>[0], match: RegExp) => {
+    const e = estimateCost(synth(props).template.toJSON() as any);
+    return e.lines.filter((l) => match.test(l.item)).reduce((sum, l) => sum + l.monthlyUsd, 0);
+  };
+  const DB = /ApiDatabase(?!Proxy)/;
+  const PROXY = /RDS Proxy/;
+  const prod = EnvironmentProfile.PROD;
+  test.each([
+    ['instance, dev', { database: {} }, DB, 'db.t4g.micro, 20 GB: %s USD'],
+    ['instance, prod', { profile: prod }, DB, '100 GB x 2: %s USD'],
+    ['proxy on the instance', { database: { proxy: RdsProxy.iamAuthenticated() } }, PROXY, '+ %s USD (2 vCPUs)'],
+    [
+      'Aurora Serverless, prod',
+      { profile: prod, database: { engine: DatabaseEngine.auroraServerless() } },
+      DB,
+      '0.5 ACU at least: %s USD',
+    ],
+    [
+      'Aurora provisioned, dev',
+      { database: { engine: DatabaseEngine.auroraProvisioned() } },
+      DB,
+      'db.t4g.medium: %s USD',
+    ],
+    [
+      'Aurora provisioned, prod',
+      { profile: prod, database: { engine: DatabaseEngine.auroraProvisioned() } },
+      DB,
+      'writer and reader: %s USD',
+    ],
+    [
+      'proxy on Aurora Serverless',
+      {
+        database: { engine: DatabaseEngine.auroraServerless({ minCapacity: 0.5 }), proxy: RdsProxy.iamAuthenticated() },
+      },
+      PROXY,
+      '+ %s USD (serverless: 8 ACUs minimum)',
+    ],
+    [
+      'proxy on Aurora provisioned, prod',
+      { profile: prod, database: { engine: DatabaseEngine.auroraProvisioned(), proxy: RdsProxy.iamAuthenticated() } },
+      PROXY,
+      '+ %s USD (4 vCPUs of two members)',
+    ],
+  ] as const)('%s', (_name, props, match, text) => {
+    const usd = tier(props as any, match);
+    expect(usd).toBeGreaterThan(0);
+    expect(doc).toContain(text.replace('%s', usd.toFixed(2)));
   });
 });

@@ -1,15 +1,8 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import {
-  acknowledgeLogRetentionFunction,
-  CreatedServer,
-  DATABASE_PORT,
-  ResolvedDatabase,
-  ServerCommon,
-} from './database';
+import { acknowledgeServerRoles, CreatedServer, DATABASE_PORT, ResolvedDatabase, ServerCommon } from './database';
 import { ProfileDefaults } from '../defaults';
 import { inCompliancePacks } from '../internal/acknowledge';
 import { isKnown, PropChecker } from '../internal/validation';
@@ -226,15 +219,7 @@ export function createCluster(
       reason: 'The dev profile is disposable by design; prod turns deletion protection on.',
     });
   }
-  for (const role of cluster.node.findAll().filter((c) => c instanceof iam.Role)) {
-    acks.acknowledge(role, {
-      rules: ['AwsSolutions-IAM4'],
-      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole'],
-      reason:
-        'The AWS managed policy is the documented permission set for RDS enhanced monitoring and is kept current by AWS.',
-    });
-  }
-  acknowledgeLogRetentionFunction(cluster, acks);
+  acknowledgeServerRoles(cluster, acks);
   return {
     server: cluster,
     parameterGroup,

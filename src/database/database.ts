@@ -347,15 +347,7 @@ function createInstance(scope: Construct, d: ResolvedDatabase, common: ServerCom
       reason: 'The dev profile is disposable by design; prod turns deletion protection on.',
     });
   }
-  for (const role of instance.node.findAll().filter((c) => c instanceof iam.Role)) {
-    acks.acknowledge(role, {
-      rules: ['AwsSolutions-IAM4'],
-      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole'],
-      reason:
-        'The AWS managed policy is the documented permission set for RDS enhanced monitoring and is kept current by AWS.',
-    });
-  }
-  acknowledgeLogRetentionFunction(instance, acks);
+  acknowledgeServerRoles(instance, acks);
   return { server: instance, parameterGroup };
 }
 
@@ -371,7 +363,23 @@ function createDatabaseKey(scope: Construct, removalPolicy: RemovalPolicy, acks:
  * The log groups RDS creates get their retention from CDK's log-retention function, one per stack. It is found
  * through the custom resources the instance creates, not through CDK's internal id.
  */
-export function acknowledgeLogRetentionFunction(server: DatabaseServer, acks: Acknowledgements): void {
+/**
+ * What the instance or the cluster brings along: its enhanced-monitoring role (an AWS managed policy) and CDK's
+ * log-retention function for the log groups RDS creates.
+ */
+export function acknowledgeServerRoles(server: DatabaseServer, acks: Acknowledgements): void {
+  for (const role of server.node.findAll().filter((c) => c instanceof iam.Role)) {
+    acks.acknowledge(role, {
+      rules: ['AwsSolutions-IAM4'],
+      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole'],
+      reason:
+        'The AWS managed policy is the documented permission set for RDS enhanced monitoring and is kept current by AWS.',
+    });
+  }
+  acknowledgeLogRetentionFunction(server, acks);
+}
+
+function acknowledgeLogRetentionFunction(server: DatabaseServer, acks: Acknowledgements): void {
   const retention = server.node
     .findAll()
     .find((c): c is CfnResource => c instanceof CfnResource && c.cfnResourceType === 'Custom::LogRetention');

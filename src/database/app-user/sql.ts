@@ -105,38 +105,41 @@ export async function runSql(request: SqlRequest, options: SqlOptions): Promise<
 }
 
 /**
- * In the master's session, takes the app user's role (`SET LOCAL ROLE`, in a transaction that is rolled back) and
- * tries to create a role: only PostgreSQL's "insufficient privilege" passes. PostgreSQL checks CREATEROLE against the
- * current role, so this answers for the app user without its login.
+ * Tries to create a role in a transaction that is rolled back, after `prepare` (which runs inside it): only
+ * PostgreSQL's "insufficient privilege" passes; anything else, success included, fails the deployment.
  */
-export async function createRoleIsRefusedAs(master: Client, username: string): Promise<true> {
-  await master.query('BEGIN');
+async function probeCreateRole(client: Client, prepare: () => Promise<unknown> = async () => undefined): Promise<true> {
   try {
-    if (!(await canSetRole(master, username))) await master.query(`GRANT ${quoteIdent(username)} TO CURRENT_USER`);
-    await master.query(`SET LOCAL ROLE ${quoteIdent(username)}`);
-    await master.query(`CREATE ROLE probe_${Date.now()}`);
+    await client.query('BEGIN');
+    await prepare();
+    await client.query(`CREATE ROLE probe_${Date.now()}`);
   } catch (err) {
     if ((err as { code?: string }).code === '42501') return true;
     throw err;
   } finally {
-    await master.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch(() => undefined);
   }
   throw new Error('the app user could create a role');
 }
 
-/** Logs in as the app and tries to create a role; anything but PostgreSQL's "insufficient privilege" fails the deployment. */
+/**
+ * In the master's session, takes the app user's role (`SET LOCAL ROLE`) and probes: PostgreSQL checks CREATEROLE
+ * against the current role, so this answers for the app user without its login.
+ */
+export async function createRoleIsRefusedAs(master: Client, username: string): Promise<true> {
+  return probeCreateRole(master, async () => {
+    if (!(await canSetRole(master, username))) await master.query(`GRANT ${quoteIdent(username)} TO CURRENT_USER`);
+    await master.query(`SET LOCAL ROLE ${quoteIdent(username)}`);
+  });
+}
+
+/** Logs in as the app and probes; anything but PostgreSQL's "insufficient privilege" fails the deployment. */
 export async function createRoleIsRefused(request: SqlRequest, options: SqlOptions): Promise<true> {
   if (!request.current) throw new Error('the app has no password login to probe with');
   const app = await connect(request, request.current, options);
   try {
-    await app.query('BEGIN');
-    await app.query(`CREATE ROLE probe_${Date.now()}`);
-  } catch (err) {
-    if ((err as { code?: string }).code === '42501') return true;
-    throw err;
+    return await probeCreateRole(app);
   } finally {
-    await app.query('ROLLBACK').catch(() => undefined);
     await app.end();
   }
-  throw new Error('the app user could create a role');
 }

@@ -203,6 +203,10 @@ describe('with RDS Proxy', () => {
     // The proxy's role may connect to the cluster as the app user (the cluster's resource id).
     const policy = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policy).toContain('DBClusterResourceId');
+    // The bootstrap reads no app secret and finds the writer by its endpoint.
+    const bootstrap = onlyResource(template, 'Custom::AppDatabaseUser').props;
+    expect(bootstrap).not.toHaveProperty('AppSecretArn');
+    expect(bootstrap.Host).toEqual({ 'Fn::GetAtt': [onlyResource(template, 'AWS::RDS::DBCluster').id, 'Endpoint.Address'] });
   });
 
   test('serverless with minCapacity 0 behind a proxy is refused (Aurora does not pause behind RDS Proxy)', () => {

@@ -206,7 +206,9 @@ describe('with RDS Proxy', () => {
     // The bootstrap reads no app secret and finds the writer by its endpoint.
     const bootstrap = onlyResource(template, 'Custom::AppDatabaseUser').props;
     expect(bootstrap).not.toHaveProperty('AppSecretArn');
-    expect(bootstrap.Host).toEqual({ 'Fn::GetAtt': [onlyResource(template, 'AWS::RDS::DBCluster').id, 'Endpoint.Address'] });
+    expect(bootstrap.Host).toEqual({
+      'Fn::GetAtt': [onlyResource(template, 'AWS::RDS::DBCluster').id, 'Endpoint.Address'],
+    });
   });
 
   test('serverless with minCapacity 0 behind a proxy is refused (Aurora does not pause behind RDS Proxy)', () => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'crypto';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -9,6 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
+import { newLogin, newUser, sqlRequestFor } from './handover-fixtures';
 import { BootstrapEvent, BootstrapProperties, onEvent } from '../../src/database/app-user/bootstrap';
 import { redeploy } from '../../src/database/app-user/redeploy';
 import { createRoleIsRefused, runSql, SqlRequest } from '../../src/database/app-user/sql';
@@ -150,18 +150,8 @@ describe('SQL function against a PostgreSQL with password authentication', () =>
     endpoint: Endpoint;
   }> {
     const db = await createMasterDatabase(server);
-    const username = `app_${randomBytes(3).toString('hex')}`;
-    return {
-      endpoint: db.endpoint,
-      request: {
-        host: db.endpoint.host,
-        port: db.endpoint.port,
-        databaseName: db.endpoint.database,
-        username,
-        masterLogins: [db.master],
-        current: { username, password: randomBytes(24).toString('base64url') },
-      },
-    };
+    const username = newUser();
+    return { endpoint: db.endpoint, request: { ...sqlRequestFor(db, username), current: newLogin(username) } };
   }
 
   test('first run sets the password, second run finds it working; the app logs in', async () => {

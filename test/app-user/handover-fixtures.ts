@@ -1,5 +1,6 @@
 import { randomBytes } from 'crypto';
 import { Client } from 'pg';
+import type { SqlRequest } from '../../src/database/app-user/sql';
 import { ensureAppUser } from '../../src/database/app-user/statements';
 import { canLogIn } from '../../tools/rotation-simulation';
 import { createMasterDatabase, MasterDatabase, ScramServer } from '../../tools/scram-postgres';
@@ -110,4 +111,15 @@ export async function renamedAfterOrders(server: ScramServer) {
   const second = newUser();
   await run(db, second, newLogin(second), [first]);
   return { db, first, firstLogin, second };
+}
+
+/** What the bootstrap hands the SQL function for a database on the test server: its master, and no app login yet. */
+export function sqlRequestFor(db: MasterDatabase, username: string): SqlRequest {
+  return {
+    host: db.endpoint.host,
+    port: db.endpoint.port,
+    databaseName: db.endpoint.database,
+    username,
+    masterLogins: [db.master],
+  };
 }

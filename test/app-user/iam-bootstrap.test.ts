@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
+import { newUser, sqlRequestFor } from './handover-fixtures';
 import { onEvent } from '../../src/database/app-user/bootstrap';
 import { runSql, SqlRequest } from '../../src/database/app-user/sql';
 import { cloneOf } from '../../src/database/app-user/statements';
@@ -51,17 +52,7 @@ async function role(db: MasterDatabase, name: string): Promise<Role | undefined>
 
 async function setup(): Promise<{ db: MasterDatabase; request: SqlRequest }> {
   const db = await createMasterDatabase(server, { rdsIam: true });
-  const username = `app_${randomBytes(3).toString('hex')}`;
-  return {
-    db,
-    request: {
-      host: db.endpoint.host,
-      port: db.endpoint.port,
-      databaseName: db.endpoint.database,
-      username,
-      masterLogins: [db.master],
-    },
-  };
+  return { db, request: sqlRequestFor(db, newUser()) };
 }
 
 const tls = () => ({ ssl: true, ca: server.ca });
@@ -135,15 +126,8 @@ test('moving back to passwords revokes rds_iam (on RDS it would disable the pass
 
 test('a server without rds_iam fails the deployment with what is missing, and leaves no user behind', async () => {
   const db = await createMasterDatabase(server);
-  const username = `app_${randomBytes(3).toString('hex')}`;
-  // This server may have rds_iam from other tests: a dedicated name proves the check without touching it.
-  const request: SqlRequest = {
-    host: db.endpoint.host,
-    port: db.endpoint.port,
-    databaseName: db.endpoint.database,
-    username,
-    masterLogins: [db.master],
-  };
+  const username = newUser();
+  const request = sqlRequestFor(db, username);
   const exists = await db.asSuperuser("SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam'");
   if (exists.length > 0) await db.asSuperuser('ALTER ROLE rds_iam RENAME TO rds_iam_hidden');
   try {

@@ -5,12 +5,17 @@ import { Pool } from 'pg';
 import { Options, Sequelize } from 'sequelize';
 import { DatabaseConfig } from './config';
 
-/** TLS options for pg: verify the server against the CA bundle the image carries (the RDS bundle in AWS). */
+/**
+ * TLS options for pg: verify the server against the CA files the image carries (`DB_CA_FILE`, several separated by
+ * `:`): in AWS the RDS bundle, which signs the instances' and clusters' certificates, and Amazon Root CA 1, under
+ * which RDS Proxy presents its ACM certificate.
+ */
 export function tlsOptions(config: DatabaseConfig): ConnectionOptions | false {
   if (config.ssl === 'disable') return false;
+  const files = (config.caFile ?? '').split(':').filter((f) => f !== '');
   return {
     rejectUnauthorized: true,
-    ...(config.caFile ? { ca: readFileSync(config.caFile, 'utf8') } : {}),
+    ...(files.length > 0 ? { ca: files.map((file) => readFileSync(file, 'utf8')) } : {}),
   };
 }
 

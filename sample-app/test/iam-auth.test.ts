@@ -4,11 +4,16 @@
  * Guide, "Connecting to your DB instance using IAM authentication"): the token is a SigV4-presigned request for
  * `rds-db:connect` on `<host>:<port>/?Action=connect&DBUser=<user>`, valid 15 minutes, used as the password over TLS.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { Signer } from '@aws-sdk/rds-signer';
+import { Client } from 'pg';
 import { QueryTypes } from 'sequelize';
 import { createTestDatabase, TestDatabase } from './support';
 import { ConfigError, DatabaseConfig, loadConfig } from '../src/config';
-import { openDatabase, passwordSource } from '../src/db';
+import { openDatabase, passwordSource, pgConnection } from '../src/db';
 import { migrateWithLock } from '../src/migrator';
 
 const IAM_ENV = {
@@ -171,5 +176,40 @@ describe('DB_READ_HOST: the hot read path on the Aurora readers', () => {
     } finally {
       await database.close();
     }
+  });
+});
+
+describe('DB_CA_FILE: several CA files, as the image lists the RDS bundle and Amazon Root CA 1 (for RDS Proxy)', () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ca-'));
+    // A real CA that did not sign the test server's certificate (the first of Node's bundled roots).
+    writeFileSync(path.join(dir, 'other-ca.pem'), tls.rootCertificates[0]);
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await db?.drop();
+  });
+
+  const connects = async (caFile: string) => {
+    const client = new Client({ ...pgConnection({ ...db.config, caFile }), connectionTimeoutMillis: 5000 });
+    try {
+      await client.connect();
+      return (await client.query('SELECT 1 AS n')).rows[0].n === 1;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+
+  test('the server is verified when its CA is one of the listed files, and refused when it is none of them', async () => {
+    expect(db.config.ssl).toBe('require');
+    const other = path.join(dir, 'other-ca.pem');
+    expect(await connects(`${other}:${db.config.caFile}`)).toBe(true);
+    expect(await connects(`${db.config.caFile}:${other}`)).toBe(true);
+    expect(await connects(other)).toBe(false);
   });
 });

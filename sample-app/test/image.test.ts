@@ -28,7 +28,9 @@ describe('production image', () => {
     expect(finalStage).toMatch(/^USER node$/m);
     expect(finalStage).toMatch(/NODE_ENV=production/);
     expect(finalStage).toMatch(/DB_SSL=require/);
-    expect(finalStage).toMatch(/DB_CA_FILE=\/app\/certs\/rds-global-bundle\.pem/);
+    expect(finalStage).toMatch(/DB_CA_FILE=\/app\/certs\/rds-global-bundle\.pem:\/app\/certs\/amazon-root-ca-1\.pem/);
+    // RDS Proxy's certificate chains to Amazon Root CA 1, not to the RDS bundle.
+    expect(finalStage).toMatch(/AmazonRootCA1\.pem \/app\/certs\/amazon-root-ca-1\.pem/);
     expect(finalStage).toMatch(/global-bundle\.pem \/app\/certs\/rds-global-bundle\.pem/);
   });
 

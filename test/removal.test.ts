@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { CredentialRotation, EnvironmentProfile, RolloutStrategy } from '../src';
+import { CredentialRotation, DatabaseEngine, EnvironmentProfile, RdsProxy, RolloutStrategy } from '../src';
 import { defaultStack, synth } from './helpers';
 
 /**
@@ -36,4 +36,14 @@ test('prod keeps what holds data or evidence: the database (snapshot), its key, 
       '(AWS::ECR::Repository):',
     ]),
   );
+});
+
+test('dev on Aurora, with RDS Proxy, leaves nothing behind either', () => {
+  for (const database of [
+    { engine: DatabaseEngine.auroraServerless() },
+    { engine: DatabaseEngine.auroraProvisioned({ readers: 1 }), proxy: RdsProxy.iamAuthenticated() },
+    { proxy: RdsProxy.iamAuthenticated() },
+  ]) {
+    expect(kept(synth({ database }).template)).toEqual([]);
+  }
 });

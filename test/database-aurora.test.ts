@@ -7,9 +7,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { CredentialRotation, DatabaseEngine, EnvironmentProfile, RdsProxy } from '../src';
 import { onlyResource, synth, Synthesized } from './helpers';
+import { scenario } from '../tools/policy-scenarios';
 
 const MIGRATIONS = { command: ['node', 'dist/migrate-cli.js', 'up'] };
 
@@ -298,4 +300,19 @@ describe('validation', () => {
     });
     expect(Object.keys(template.findResources('AWS::SecretsManager::RotationSchedule'))).toHaveLength(2);
   });
+});
+
+test('grantConnect on Aurora grants rds-db:connect on the cluster (its resource id), for the named login only', () => {
+  const s = scenario('dev-aurora');
+  const role = new iam.Role(s.stack, 'Reporting', { assumedBy: new iam.AccountRootPrincipal() });
+  s.construct.grantConnect(role, 'reporting');
+  const template = Template.fromStack(s.stack);
+  const statements = Object.values<any>(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes('Reporting'))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  expect(statements).toHaveLength(1);
+  expect(statements[0].Action).toBe('rds-db:connect');
+  const resource = JSON.stringify(statements[0].Resource);
+  expect(resource).toContain('DBClusterResourceId');
+  expect(resource).toContain('/reporting');
 });

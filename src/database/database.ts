@@ -1,7 +1,6 @@
-import { CfnResource, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -11,14 +10,14 @@ import { ProfileDefaults } from '../defaults';
 import { createCluster, resolveEngine, ResolvedEngine } from './aurora';
 import { addBackupPlan } from './backup';
 import { addRotations, Rotations } from './rotation';
-import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON, providerFunctionOf } from '../internal/acknowledge';
+import { Acknowledgements, inCompliancePacks } from '../internal/acknowledge';
 import { createKey } from '../internal/keys';
 import { isKnown, PropChecker, Resolved } from '../internal/validation';
 import { EnvironmentProfile } from '../profile';
 import { DatabaseOptions } from '../props';
 import { cloneOf, CLONE_SUFFIX } from './app-user/statements';
 import { createProxy, ProxyParts, resolveProxy, ResolvedProxy } from './proxy';
-import { DatabaseServer } from './server';
+import { acknowledgeServerRoles, DATABASE_PORT, DatabaseServer } from './server';
 
 export type ResolvedDatabase = Resolved<Omit<DatabaseOptions, 'proxy' | 'engine'>, 'encryptionKey'> & {
   readonly profile: EnvironmentProfile;
@@ -51,8 +50,7 @@ const RESERVED_USERNAMES = [
   'session_user',
   'none',
 ];
-/** PostgreSQL's port. Moving it is obscurity, not control (see the RDS11 acknowledgement). */
-export const DATABASE_PORT = 5432;
+export { DATABASE_PORT } from './server';
 
 /** Refuses names PostgreSQL or RDS keep for themselves. */
 function checkUsername(check: PropChecker, prop: string, name: string | undefined): void {
@@ -363,53 +361,6 @@ function createDatabaseKey(scope: Construct, removalPolicy: RemovalPolicy, acks:
  * The log groups RDS creates get their retention from CDK's log-retention function, one per stack. It is found
  * through the custom resources the instance creates, not through CDK's internal id.
  */
-/**
- * What the instance or the cluster brings along: its enhanced-monitoring role (an AWS managed policy) and CDK's
- * log-retention function for the log groups RDS creates.
- */
-export function acknowledgeServerRoles(server: DatabaseServer, acks: Acknowledgements): void {
-  for (const role of server.node.findAll().filter((c) => c instanceof iam.Role)) {
-    acks.acknowledge(role, {
-      rules: ['AwsSolutions-IAM4'],
-      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole'],
-      reason:
-        'The AWS managed policy is the documented permission set for RDS enhanced monitoring and is kept current by AWS.',
-    });
-  }
-  acknowledgeLogRetentionFunction(server, acks);
-}
-
-function acknowledgeLogRetentionFunction(server: DatabaseServer, acks: Acknowledgements): void {
-  const retention = server.node
-    .findAll()
-    .find((c): c is CfnResource => c instanceof CfnResource && c.cfnResourceType === 'Custom::LogRetention');
-  if (!retention) return;
-  const fn = providerFunctionOf(retention);
-  acks.acknowledge(fn, {
-    rules: ['lambda_inside_vpc_check'],
-    reason:
-      'A CDK-owned provider function that only calls the CloudWatch Logs API to set retention; it needs no VPC access.',
-  });
-  const owner = fn.node.scope!;
-  for (const role of owner.node.findAll().filter((c) => c instanceof iam.Role)) {
-    acks.acknowledge(role, {
-      rules: ['AwsSolutions-IAM4'],
-      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-      reason:
-        'CDK-owned log-retention function (sets retention on the log groups RDS creates); the managed policy only lets it write its own logs.',
-    });
-  }
-  for (const policy of owner.node.findAll().filter((c) => c instanceof iam.CfnPolicy)) {
-    acks.acknowledge(policy, {
-      rules: ['AwsSolutions-IAM5'],
-      appliesTo: ['Resource::*'],
-      reason:
-        'CDK-owned log-retention function: RDS names its log groups at deploy time, so the retention permission cannot name them.',
-    });
-    acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
-  }
-}
-
 /**
  * Opens the database port to the service's security group, and to nothing else: on the proxy when there is one (the
  * tasks then cannot reach the instance itself), else on the instance.

@@ -30,7 +30,7 @@ import { isKnown, PropChecker } from './internal/validation';
 import { createLoadBalancer } from './load-balancer/load-balancer';
 import { LogGroupFactory } from './logging';
 import { createMigrationGate, migrationEnvironment } from './migration-gate/migration-gate';
-import { ServiceMetrics, TargetMetric } from './monitoring/metrics';
+import { ProxyMetrics, ServiceMetrics, TargetMetric } from './monitoring/metrics';
 import { createMonitoring } from './monitoring/monitoring';
 import { createNetwork } from './network';
 import { PolicyAcknowledgement } from './policy-acknowledgement';
@@ -378,6 +378,39 @@ export class FargateWebServiceWithDatabase extends Construct {
       );
     }
     return this.metrics.databaseFreeStorage.with(props ?? {});
+  }
+
+  /**
+   * Aurora Serverless v2's capacity in use, as a share of `maxCapacity` (ACUUtilization, maximum): what the
+   * `DatabaseCapacity` alarm watches. Fails on any other engine.
+   */
+  public metricDatabaseCapacity(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (!this.metrics.databaseCapacity) {
+      throw new Error(
+        `${this.node.path}: metricDatabaseCapacity: only DatabaseEngine.auroraServerless() has a capacity metric; use metricDatabaseCpu.`,
+      );
+    }
+    return this.metrics.databaseCapacity.with(props ?? {});
+  }
+
+  /**
+   * The RDS Proxy's connections from the tasks (ClientConnections, maximum): what the proxy multiplexes onto its
+   * share of the database's connections. Fails without `database.proxy`.
+   */
+  public metricProxyClientConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.proxyMetrics('metricProxyClientConnections').clientConnections.with(props ?? {});
+  }
+
+  /** The RDS Proxy's connections to the database (DatabaseConnections, maximum). Fails without `database.proxy`. */
+  public metricProxyDatabaseConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.proxyMetrics('metricProxyDatabaseConnections').databaseConnections.with(props ?? {});
+  }
+
+  private proxyMetrics(method: string): ProxyMetrics {
+    if (!this.metrics.proxy) {
+      throw new Error(`${this.node.path}: ${method}: there is no RDS Proxy (database.proxy is RdsProxy.none()).`);
+    }
+    return this.metrics.proxy;
   }
 
   /**

@@ -5,7 +5,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { EnvironmentProfile, FargateWebServiceWithDatabase, RolloutStrategy } from '../src';
+import { DatabaseEngine, EnvironmentProfile, FargateWebServiceWithDatabase, RdsProxy, RolloutStrategy } from '../src';
 import { newStack, onlyResource, synth } from './helpers';
 import { fixtureImage } from '../tools/stacks';
 
@@ -98,6 +98,37 @@ describe('metricXxx(): the metrics the alarms and the dashboard watch, for your 
     expect(construct.metricLatency().statistic).toBe('p99');
     expect(construct.metricLatency({ statistic: 'p50' }).statistic).toBe('p50');
     expect(construct.metricServiceCpu().metricName).toBe('CPUUtilization');
+  });
+
+  test('the database choices: Aurora Serverless capacity is what DatabaseCapacity watches; the proxy has its connections; each fails where it does not apply', () => {
+    const serverless = synth({ database: { engine: DatabaseEngine.auroraServerless() } });
+    const capacity = serverless.construct.metricDatabaseCapacity({ period: Duration.minutes(1) });
+    const alarmed = serverless.construct.alarm('DatabaseCapacity').metric as cloudwatch.Metric;
+    expect([capacity.metricName, capacity.statistic, capacity.period.toSeconds()]).toEqual([
+      'ACUUtilization',
+      'Maximum',
+      60,
+    ]);
+    expect(serverless.stack.resolve(capacity.dimensions)).toEqual(serverless.stack.resolve(alarmed.dimensions));
+    expect(() => serverless.construct.metricProxyClientConnections()).toThrow(
+      /^Test\/Api: metricProxyClientConnections: there is no RDS Proxy/,
+    );
+
+    const proxied = synth({ database: { proxy: RdsProxy.iamAuthenticated() } });
+    const clients = proxied.construct.metricProxyClientConnections();
+    const database = proxied.construct.metricProxyDatabaseConnections();
+    expect([clients.namespace, clients.metricName, clients.statistic]).toEqual([
+      'AWS/RDS',
+      'ClientConnections',
+      'Maximum',
+    ]);
+    expect(database.metricName).toBe('DatabaseConnections');
+    expect(proxied.stack.resolve(clients.dimensions)).toEqual({
+      ProxyName: proxied.stack.resolve(proxied.construct.databaseProxy!.dbProxyName),
+    });
+    expect(() => proxied.construct.metricDatabaseCapacity()).toThrow(
+      /^Test\/Api: metricDatabaseCapacity: only DatabaseEngine.auroraServerless\(\) has a capacity metric/,
+    );
   });
 
   test('under a canary, target metrics add both target groups up; the period still follows the caller', () => {

@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
-import { engineMemoryBytes } from './database/aurora';
+import { ACU_MEMORY_BYTES } from './database/aurora';
 import { checkConnectionBudget, instanceMemoryBytes } from './database/capacity';
 import { checkRotationOutlastsRollout } from './database/credential-rotation';
 import { ResolvedDatabase, resolveDatabase } from './database/database';
 import { defaultsFor, DEFAULTS } from './defaults';
-import { PropChecker } from './internal/validation';
+import { isKnown, PropChecker } from './internal/validation';
 import { ResolvedLoadBalancer, resolveLoadBalancer } from './load-balancer/load-balancer';
 import { ResolvedLogging, resolveLogging } from './logging';
 import { ResolvedMigrations, resolveMigrations } from './migration-gate/migration-gate';
@@ -87,13 +87,14 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
       migrationMinutes: migrations && !migrations.timeout.isUnresolved() ? migrations.timeout.toMinutes() : undefined,
     });
   }
+  const capacity = databaseCapacity(database);
   checkConnectionBudget(check, {
     maxCapacity: scaling.maxCapacity,
     poolSize: container.databasePoolSize,
     migrationTask: migrations !== undefined,
     rotation: database.rotation._schedule !== undefined,
     reserve: defaults['Fixed.databaseConnectionReserve'],
-    ...databaseCapacity(database),
+    ...capacity,
     proxyMaxConnectionsPercent: database.proxy?.maxConnectionsPercent,
   });
   return {
@@ -110,7 +111,7 @@ export function resolveParts(scope: Construct, props: FargateWebServiceWithDatab
     scaling,
     migrations,
     monitoring: resolveMonitoring(check, props.monitoring, defaults, {
-      databaseMemoryBytes: databaseCapacity(database).memoryBytes,
+      databaseMemoryBytes: capacity.memoryBytes,
       // Aurora storage grows by itself: no free-storage alarm.
       databaseStorageGiB: database.engine.kind === 'instance' ? database.allocatedStorage : undefined,
       capacity: scaling,
@@ -128,15 +129,14 @@ function databaseCapacity(database: ResolvedDatabase): {
   const engine = database.engine;
   if (engine.kind === 'serverless') {
     return {
-      memoryBytes: engineMemoryBytes(engine, instanceMemoryBytes, database.instanceType),
+      memoryBytes: isKnown(engine.maxCapacity) ? engine.maxCapacity * ACU_MEMORY_BYTES : undefined,
       capacitySource: `\`database.engine\` maxCapacity ${engine.maxCapacity} ACUs`,
       moreCapacity: "raise the engine's maxCapacity",
     };
   }
-  const instanceType = engine.kind === 'provisioned' ? engine.instanceType : database.instanceType;
   return {
-    memoryBytes: instanceMemoryBytes(instanceType),
-    capacitySource: `\`database.instanceType\` ${instanceType}`,
+    memoryBytes: instanceMemoryBytes(database.instanceType),
+    capacitySource: `\`database.instanceType\` ${database.instanceType}`,
     moreCapacity: 'choose a larger `database.instanceType`',
   };
 }

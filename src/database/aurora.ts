@@ -133,18 +133,6 @@ export function resolveEngine(
   };
 }
 
-/** The memory that sets `max_connections`: the class's, or the serverless maximum's (ACUs x 2 GiB). */
-export function engineMemoryBytes(
-  engine: ResolvedEngine,
-  instanceMemory: (type: ec2.InstanceType) => number | undefined,
-  instanceType: ec2.InstanceType,
-): number | undefined {
-  if (engine.kind === 'serverless') {
-    return isKnown(engine.maxCapacity) ? engine.maxCapacity * ACU_MEMORY_BYTES : undefined;
-  }
-  return instanceMemory(engine.kind === 'provisioned' ? engine.instanceType : instanceType);
-}
-
 /**
  * An Aurora PostgreSQL cluster in the database subnets: a writer and `readers` (serverless v2, or of the instance
  * class), encrypted with the database key, TLS required by its cluster parameter group, IAM authentication, backups

@@ -116,7 +116,11 @@ export function resolveDatabase(
   return {
     engine,
     engineVersion,
-    instanceType: d.instanceType ?? defaults['DatabaseOptions.instanceType'],
+    // Aurora provisioned runs its own default class; serverless has none (its capacity is in ACUs).
+    instanceType:
+      engine.kind === 'provisioned'
+        ? engine.instanceType
+        : (d.instanceType ?? defaults['DatabaseOptions.instanceType']),
     // Aurora: a reader in another Availability Zone is the failover target.
     multiAz: engine.kind === 'instance' ? (d.multiAz ?? defaults['DatabaseOptions.multiAz']) : engine.readers > 0,
     databaseName: d.databaseName ?? defaults['DatabaseOptions.databaseName'],

@@ -1,7 +1,7 @@
 import { Annotations, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
-import { DatabaseVariableNames, DatabaseVariables } from './database-variables';
+import { DatabaseVariables } from './database-variables';
 import { ProfileDefaults } from '../defaults';
 import { isKnown, PropChecker, Resolved } from '../internal/validation';
 import { ContainerOptions } from '../props';
@@ -13,14 +13,6 @@ export type ResolvedContainer = Resolved<Omit<ContainerOptions, 'healthCheck' | 
   readonly writablePaths: string[];
   /** The variables injected as ECS secrets from the app's database secret, with the field each one reads. */
   readonly databaseSecretFields: Readonly<Record<string, string>>;
-  /** The variable that carries the pool size. */
-  readonly poolSizeVariable: string;
-  /** The variable names of the database settings. */
-  readonly databaseVariableNames: DatabaseVariableNames;
-  /** The variable set to `true` when the app authenticates with IAM (behind RDS Proxy). */
-  readonly iamAuthenticationVariable: string;
-  /** The variable that carries the Aurora reader endpoint, when there are readers. */
-  readonly readHostVariable: string;
 };
 
 const CREDENTIAL_LIKE_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL/i;
@@ -96,10 +88,6 @@ export function resolveContainer(
     databasePoolSize: c.databasePoolSize ?? defaults['ContainerOptions.databasePoolSize'],
     databaseVariables,
     databaseSecretFields,
-    poolSizeVariable: databaseVariables._poolSize,
-    databaseVariableNames: databaseVariables._names,
-    iamAuthenticationVariable: databaseVariables._iamAuthentication,
-    readHostVariable: databaseVariables._readHost,
     environment,
     secrets,
     healthCheck: choice._nodeFetch ? nodeFetchHealthCheck(port, inputs.healthCheckPath, defaults) : choice._healthCheck,

@@ -199,6 +199,7 @@ export function createService(
     cpuArchitecture: s.cpuArchitecture,
   });
   const access = inputs.databaseAccess;
+  const variables = c.databaseVariables;
   const databaseSecrets: { [name: string]: ecs.Secret } = {};
   const databaseEnvironment: { [name: string]: string } = {};
   if ('secret' in access) {
@@ -207,20 +208,20 @@ export function createService(
     }
   } else {
     // Nothing secret reaches the container: the password of each connection is a token the task role signs.
-    const n = c.databaseVariableNames;
+    const n = variables._names;
     Object.assign(databaseEnvironment, {
       [n.host]: access.proxy.endpoint,
       [n.port]: Tokenization.stringifyNumber(access.port),
       [n.name]: access.databaseName,
       [n.user]: access.username,
-      [c.iamAuthenticationVariable]: 'true',
+      [variables._iamAuthentication]: 'true',
     });
     access.proxy.grantConnect(taskDefinition.taskRole, access.username);
     for (const policy of policiesOf(taskDefinition.taskRole)) {
       acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
     }
   }
-  if (access.readHost) databaseEnvironment[c.readHostVariable] = access.readHost;
+  if (access.readHost) databaseEnvironment[variables._readHost] = access.readHost;
   const container = taskDefinition.addContainer('App', {
     image: containerImage,
     portMappings: [{ containerPort: c.port, name: 'http', protocol: ecs.Protocol.TCP }],
@@ -228,7 +229,7 @@ export function createService(
       ...inputs.extraEnvironment,
       ...c.environment,
       PORT: Tokenization.stringifyNumber(c.port),
-      [c.poolSizeVariable]: Tokenization.stringifyNumber(c.databasePoolSize),
+      [variables._poolSize]: Tokenization.stringifyNumber(c.databasePoolSize),
       ...databaseEnvironment,
     },
     secrets: { ...c.secrets, ...databaseSecrets },

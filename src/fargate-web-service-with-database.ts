@@ -284,6 +284,7 @@ export class FargateWebServiceWithDatabase extends Construct {
       cluster: this.cluster,
       service: this.service,
       database: database.server,
+      serverless: parts.database.engine.kind === 'serverless',
       proxy: this.databaseProxy,
     }));
     const monitoring = createMonitoring(this, parts.monitoring, metrics, acks);

@@ -15,6 +15,8 @@ export interface MonitoredParts {
   readonly service: ecs.FargateService;
   /** The instance or the Aurora cluster. */
   readonly database: DatabaseServer;
+  /** Whether the cluster is Aurora Serverless v2: its capacity in use is then watched. */
+  readonly serverless?: boolean;
   /** The RDS Proxy in front of the database, if any: its own connection metrics. */
   readonly proxy?: rds.DatabaseProxy;
 }
@@ -114,7 +116,7 @@ export class ServiceMetrics {
     this.databaseCpu = db.metricCPUUtilization();
     if (db instanceof rds.DatabaseInstance) {
       this.databaseFreeStorage = db.metricFreeStorageSpace({ statistic: 'Minimum' });
-    } else if (db.node.findAll().some((c) => c instanceof rds.CfnDBInstance && c.dbInstanceClass === 'db.serverless')) {
+    } else if (parts.serverless) {
       this.databaseCapacity = db.metricACUUtilization({ statistic: 'Maximum' });
     }
     this.databaseFreeableMemory = db.metricFreeableMemory({ statistic: 'Minimum' });

@@ -3,9 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import type { CreatedServer, ResolvedDatabase, ServerCommon } from './database';
-import { acknowledgeServerRoles, DATABASE_PORT } from './server';
+import { acknowledgeServer, DATABASE_PORT, tlsParameterGroup } from './server';
 import { ProfileDefaults } from '../defaults';
-import { inCompliancePacks } from '../internal/acknowledge';
 import { isKnown, PropChecker } from '../internal/validation';
 import { EnvironmentProfile } from '../profile';
 import { DatabaseOptions } from '../props';
@@ -147,11 +146,7 @@ export function createCluster(
   const { encryptionKey, securityGroup, secret, inputs, acks } = common;
   const dev = d.profile === EnvironmentProfile.DEV;
   const clusterEngine = rds.DatabaseClusterEngine.auroraPostgres({ version: engine.version });
-  const parameterGroup = new rds.ParameterGroup(scope, 'DatabaseClusterParameters', {
-    engine: clusterEngine,
-    description: 'TLS required for every connection',
-    parameters: { 'rds.force_ssl': '1' },
-  });
+  const parameterGroup = tlsParameterGroup(scope, 'DatabaseClusterParameters', clusterEngine);
   const instanceProps = {
     publiclyAccessible: false,
     autoMinorVersionUpgrade: true,
@@ -193,22 +188,7 @@ export function createCluster(
     cloudwatchLogsRetention: inputs.logRetention,
   });
 
-  acks.acknowledge(cluster, {
-    rules: ['AwsSolutions-RDS11', 'rds_cluster_default_port_check'],
-    reason:
-      'A non-default port is obscurity, not control: the cluster is in isolated subnets, not publicly accessible, and admits only the service security group.',
-  });
-  if (dev && !d.deletionProtection) {
-    acks.acknowledge(cluster, {
-      rules: [
-        'AwsSolutions-RDS10',
-        ...inCompliancePacks('RDSInstanceDeletionProtectionEnabled', ['NIST.800.53.R5', 'HIPAA.Security']),
-        'rds_cluster_deletion_protection_enabled_check',
-      ],
-      reason: 'The dev profile is disposable by design; prod turns deletion protection on.',
-    });
-  }
-  acknowledgeServerRoles(cluster, acks);
+  acknowledgeServer(cluster, acks, { dev, deletionProtection: d.deletionProtection });
   return {
     server: cluster,
     parameterGroup,

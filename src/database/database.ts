@@ -17,7 +17,7 @@ import { EnvironmentProfile } from '../profile';
 import { DatabaseOptions } from '../props';
 import { cloneOf, CLONE_SUFFIX } from './app-user/statements';
 import { createProxy, ProxyParts, resolveProxy, ResolvedProxy } from './proxy';
-import { acknowledgeServerRoles, DATABASE_PORT, DatabaseServer } from './server';
+import { acknowledgeServer, DATABASE_PORT, DatabaseServer, tlsParameterGroup } from './server';
 
 export type ResolvedDatabase = Resolved<Omit<DatabaseOptions, 'proxy' | 'engine'>, 'encryptionKey'> & {
   readonly profile: EnvironmentProfile;
@@ -288,11 +288,7 @@ function createInstance(scope: Construct, d: ResolvedDatabase, common: ServerCom
   const { vpc } = inputs;
   const dev = d.profile === EnvironmentProfile.DEV;
   const engine = rds.DatabaseInstanceEngine.postgres({ version: d.engineVersion });
-  const parameterGroup = new rds.ParameterGroup(scope, 'DatabaseParameters', {
-    engine,
-    description: 'TLS required for every connection',
-    parameters: { 'rds.force_ssl': '1' },
-  });
+  const parameterGroup = tlsParameterGroup(scope, 'DatabaseParameters', engine);
   const instance = new rds.DatabaseInstance(scope, 'Database', {
     engine,
     instanceType: d.instanceType,
@@ -324,11 +320,7 @@ function createInstance(scope: Construct, d: ResolvedDatabase, common: ServerCom
     caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
   });
 
-  acks.acknowledge(instance, {
-    rules: ['AwsSolutions-RDS11', 'rds_instance_no_default_ports_check'],
-    reason:
-      'A non-default port is obscurity, not control: the instance is in isolated subnets, not publicly accessible, and admits only the service security group.',
-  });
+  acknowledgeServer(instance, acks, { dev, deletionProtection: d.deletionProtection });
   if (dev && !d.multiAz) {
     acks.acknowledge(instance, {
       rules: [
@@ -339,17 +331,6 @@ function createInstance(scope: Construct, d: ResolvedDatabase, common: ServerCom
       reason: 'The dev profile is single-AZ to halve the database cost; prod is Multi-AZ.',
     });
   }
-  if (dev && !d.deletionProtection) {
-    acks.acknowledge(instance, {
-      rules: [
-        'AwsSolutions-RDS10',
-        ...inCompliancePacks('RDSInstanceDeletionProtectionEnabled', ['NIST.800.53.R5', 'HIPAA.Security']),
-        'rds_instance_deletion_protection_enabled_check',
-      ],
-      reason: 'The dev profile is disposable by design; prod turns deletion protection on.',
-    });
-  }
-  acknowledgeServerRoles(instance, acks);
   return { server: instance, parameterGroup };
 }
 

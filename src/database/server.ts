@@ -2,6 +2,7 @@ import { CfnResource } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON, providerFunctionOf } from '../internal/acknowledge';
 
 /** PostgreSQL's port. Moving it is obscurity, not control (see the RDS11 acknowledgement). */
@@ -34,11 +35,41 @@ export function backupResourceOf(server: DatabaseServer): backup.BackupResource 
     : backup.BackupResource.fromRdsDatabaseCluster(server);
 }
 
+/** The instance's or the cluster's parameter group: TLS required for every connection. */
+export function tlsParameterGroup(scope: Construct, id: string, engine: rds.IEngine): rds.ParameterGroup {
+  return new rds.ParameterGroup(scope, id, {
+    engine,
+    description: 'TLS required for every connection',
+    parameters: { 'rds.force_ssl': '1' },
+  });
+}
+
 /**
- * What the instance or the cluster brings along: its enhanced-monitoring role (an AWS managed policy) and CDK's
- * log-retention function for the log groups RDS creates.
+ * The findings the instance and the cluster share, each under the Control Tower rule of its kind: the default port,
+ * deletion protection off in dev; and what they bring along: the enhanced-monitoring role (an AWS managed policy) and
+ * CDK's log-retention function for the log groups RDS creates.
  */
-export function acknowledgeServerRoles(server: DatabaseServer, acks: Acknowledgements): void {
+export function acknowledgeServer(
+  server: DatabaseServer,
+  acks: Acknowledgements,
+  d: { readonly dev: boolean; readonly deletionProtection: boolean },
+): void {
+  const instance = server instanceof rds.DatabaseInstance;
+  const noun = instance ? 'instance' : 'cluster';
+  acks.acknowledge(server, {
+    rules: ['AwsSolutions-RDS11', instance ? 'rds_instance_no_default_ports_check' : 'rds_cluster_default_port_check'],
+    reason: `A non-default port is obscurity, not control: the ${noun} is in isolated subnets, not publicly accessible, and admits only the service security group.`,
+  });
+  if (d.dev && !d.deletionProtection) {
+    acks.acknowledge(server, {
+      rules: [
+        'AwsSolutions-RDS10',
+        ...inCompliancePacks('RDSInstanceDeletionProtectionEnabled', ['NIST.800.53.R5', 'HIPAA.Security']),
+        instance ? 'rds_instance_deletion_protection_enabled_check' : 'rds_cluster_deletion_protection_enabled_check',
+      ],
+      reason: 'The dev profile is disposable by design; prod turns deletion protection on.',
+    });
+  }
   for (const role of server.node.findAll().filter((c) => c instanceof iam.Role)) {
     acks.acknowledge(role, {
       rules: ['AwsSolutions-IAM4'],

@@ -86,9 +86,7 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
     properties: {
       MasterSecretArn: database.masterSecret.secretArn,
       // Behind RDS Proxy there is no app secret: the bootstrap gives the user rds_iam and no password.
-      ...(database.appSecret
-        ? { AppSecretArn: database.appSecret.secretArn }
-        : { Host: endpointOf(database.server).address, Port: endpointOf(database.server).port }),
+      ...(database.appSecret ? { AppSecretArn: database.appSecret.secretArn } : writerEndpoint(database)),
       SqlFunctionName: sql.functionName,
       DatabaseName: inputs.databaseName,
       Username: inputs.username,
@@ -124,6 +122,12 @@ export function createAppUserBootstrap(scope: Construct, inputs: AppUserInputs):
     });
   }
   return resource;
+}
+
+/** The writer's address and port, for a bootstrap without an app secret to read them from. */
+function writerEndpoint(database: DatabaseParts): { Host: string; Port: string } {
+  const { address, port } = endpointOf(database.server);
+  return { Host: address, Port: port };
 }
 
 /** What the redeploy after a rotation needs. */

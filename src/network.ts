@@ -1,9 +1,9 @@
 import { Annotations, CfnResource, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { ProfileDefaults } from './defaults';
-import { Acknowledgements, INLINE_POLICY_REASON, inCompliancePacks, providerFunctionOf } from './internal/acknowledge';
+import { Acknowledgements, inCompliancePacks, providerFunctionOf } from './internal/acknowledge';
+import { acknowledgeInlinePolicies } from './internal/functions';
 import { isKnown, PropChecker, Resolved } from './internal/validation';
 import { LogGroupFactory } from './logging';
 import { NetworkOptions } from './props';
@@ -265,9 +265,7 @@ export function createNetwork(
       destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
-    for (const policy of flowLog.node.findAll().filter((c) => c instanceof iam.CfnPolicy)) {
-      acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
-    }
+    acknowledgeInlinePolicies(acks, flowLog);
   }
   return { vpc, flowLog };
 }

@@ -6,8 +6,8 @@ import { Construct } from 'constructs';
 import { RdsProxy } from './proxy-choice';
 import { DatabaseServer, proxyTargetOf } from './server';
 import { ProfileDefaults } from '../defaults';
-import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../internal/acknowledge';
-import { policiesOf } from '../internal/functions';
+import { Acknowledgements } from '../internal/acknowledge';
+import { acknowledgeInlinePolicies } from '../internal/functions';
 import { PropChecker } from '../internal/validation';
 
 /** A resolved proxy choice: undefined for none. */
@@ -86,9 +86,7 @@ export function createProxy(scope: Construct, p: ResolvedProxy, inputs: ProxyInp
     borrowTimeout: p.borrowTimeout,
   });
   inputs.server.grantConnect(role, inputs.appUsername);
-  for (const policy of policiesOf(role)) {
-    inputs.acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
-  }
+  acknowledgeInlinePolicies(inputs.acks, role);
   // Aurora readers behind the proxy: a read-only endpoint in the same subnets and security group.
   const readOnly = inputs.readers
     ? proxy.addEndpoint('ReadOnly', {

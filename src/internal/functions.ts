@@ -14,6 +14,13 @@ export function policiesOf(scope: Construct | iam.IRole): iam.CfnPolicy[] {
   return scope.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy);
 }
 
+/** CDK's grant policies under a role (or any construct), acknowledged for the packs' no-inline-policy rule. */
+export function acknowledgeInlinePolicies(acks: Acknowledgements, scope: Construct | iam.IRole): void {
+  for (const policy of policiesOf(scope)) {
+    acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
+  }
+}
+
 /**
  * The findings every small deployment-time function of the construct shares (no reserved concurrency, no dead-letter
  * queue: each is invoked synchronously or retried by its caller; outside the VPC when it needs no VPC access; the
@@ -38,9 +45,7 @@ export function acknowledgeSmallFunction(
     appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
     reason: 'The AWS managed policy only lets the function write its own logs.',
   });
-  for (const policy of policiesOf(fn.role!)) {
-    acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
-  }
+  acknowledgeInlinePolicies(acks, fn.role!);
 }
 
 /**

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { ResolvedContainer } from './container';
 import { ProfileDefaults } from '../defaults';
 import { Acknowledgements, inCompliancePacks, INLINE_POLICY_REASON } from '../internal/acknowledge';
-import { policiesOf } from '../internal/functions';
+import { acknowledgeInlinePolicies } from '../internal/functions';
 import { isKnown, PropChecker, Resolved } from '../internal/validation';
 import { LogGroupFactory } from '../logging';
 import { EnvironmentProfile } from '../profile';
@@ -217,9 +217,7 @@ export function createService(
       [variables._iamAuthentication]: 'true',
     });
     access.proxy.grantConnect(taskDefinition.taskRole, access.username);
-    for (const policy of policiesOf(taskDefinition.taskRole)) {
-      acks.acknowledge(policy, { rules: inCompliancePacks('IAMNoInlinePolicy'), reason: INLINE_POLICY_REASON });
-    }
+    acknowledgeInlinePolicies(acks, taskDefinition.taskRole);
   }
   if (access.readHost) databaseEnvironment[variables._readHost] = access.readHost;
   const container = taskDefinition.addContainer('App', {

@@ -58,6 +58,22 @@ async function actionExists(iam, action) {
 }
 const synthesized = [];
 
+/**
+ * cfn-guard as the consumer ran it (fwsd-guard-check, unless CONSUMER_GUARD=skip): dev passes; prod serves plain HTTP
+ * behind an upstream TLS terminator on purpose, so its only open finding is the HTTP-to-HTTPS redirect rule.
+ */
+function checkGuard(stackName, prod) {
+  if (process.env.CONSUMER_GUARD === 'skip') return;
+  const guardOut = fs.readFileSync(path.join(outdir, `${stackName}.guard.txt`), 'utf8');
+  const guardStatus = Number(fs.readFileSync(path.join(outdir, `${stackName}.guard.status`), 'utf8'));
+  const guardOpen = guardOut.split('\n').filter((l) => l.startsWith('  FAIL ')).map((l) => l.split(' ')[3]);
+  const acknowledgedByGuard = Number((/, (\d+) acknowledged by the construct/.exec(guardOut) || [])[1] || 0);
+  check(stackName, `cfn-guard (fwsd-guard-check) honours the ${acknowledgedByGuard} acknowledged findings${prod ? '; open: the HTTP redirect only' : ''}`,
+    acknowledgedByGuard > 0 && (prod
+      ? guardStatus === 1 && JSON.stringify(guardOpen) === JSON.stringify(['alb_http_to_https_redirection_check'])
+      : guardStatus === 0 && guardOpen.length === 0));
+}
+
 const ofType = (template, type) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 const one = (template, type) => (ofType(template, type)[0] || [])[1] || { Properties: {} };
 
@@ -114,18 +130,8 @@ for (const stackName of ['UsersApi-dev', 'UsersApi-prod']) {
     deployment.Alarms?.Enable === true && deployment.Alarms?.Rollback === true && deployment.Alarms?.AlarmNames?.length === 2);
   check(stackName, `NAT gateways ${prod ? 2 : 0}`, ofType(template, 'AWS::EC2::NatGateway').length === (prod ? 2 : 0));
 
-  if (process.env.CONSUMER_GUARD !== 'skip') {
-    // cfn-guard as the consumer ran it (fwsd-guard-check): dev passes; prod serves plain HTTP behind an upstream TLS
-    // terminator on purpose, so its only open finding is the HTTP-to-HTTPS redirect rule.
-    const guardOut = fs.readFileSync(path.join(outdir, `${stackName}.guard.txt`), 'utf8');
-    const guardStatus = Number(fs.readFileSync(path.join(outdir, `${stackName}.guard.status`), 'utf8'));
-    const guardOpen = guardOut.split('\n').filter((l) => l.startsWith('  FAIL ')).map((l) => l.split(' ')[3]);
-    const acknowledgedByGuard = Number((/, (\d+) acknowledged by the construct/.exec(guardOut) || [])[1] || 0);
-    check(stackName, `cfn-guard (fwsd-guard-check) honours the ${acknowledgedByGuard} acknowledged findings${prod ? '; open: the HTTP redirect only' : ''}`,
-      acknowledgedByGuard > 0 && (prod
-        ? guardStatus === 1 && JSON.stringify(guardOpen) === JSON.stringify(['alb_http_to_https_redirection_check'])
-        : guardStatus === 0 && guardOpen.length === 0));
-  }
+  checkGuard(stackName, prod);
+
 
   // cdk-nag's report per pack: Non-Compliant (by level) are findings, Suppressed are acknowledged, UNKNOWN are rules
   // that could not evaluate a value (counted as warnings, as cdk-nag does).
@@ -247,15 +253,8 @@ for (const v of VARIANTS) {
     !!gate && dependsOn.includes(idOf('Custom::AppDatabaseUser')) && dependsOn.includes(gate[0])
     && (!v.proxy || dependsOn.includes(idOf('AWS::RDS::DBProxy'))));
   check(stackName, `${v.alarms} alarms`, ofType(template, 'AWS::CloudWatch::Alarm').length === v.alarms);
-  if (process.env.CONSUMER_GUARD !== 'skip') {
-    const guardOut = fs.readFileSync(path.join(outdir, `${stackName}.guard.txt`), 'utf8');
-    const guardStatus = Number(fs.readFileSync(path.join(outdir, `${stackName}.guard.status`), 'utf8'));
-    const guardOpen = guardOut.split('\n').filter((l) => l.startsWith('  FAIL ')).map((l) => l.split(' ')[3]);
-    check(stackName, `cfn-guard (fwsd-guard-check): ${v.prod ? 'open, the HTTP redirect only' : 'passes'}`,
-      v.prod
-        ? JSON.stringify(guardOpen) === JSON.stringify(['alb_http_to_https_redirection_check'])
-        : guardStatus === 0 && guardOpen.length === 0);
-  }
+  checkGuard(stackName, v.prod);
+
   if (summaryFlag === '--summary') {
     console.log(`\n${stackName}: ${Object.keys(template.Resources).length} resources (aws-cdk-lib ${version})`);
     console.log(`  checks of the template (${ran[stackName].filter(([, ok]) => ok).length} of ${ran[stackName].length} passed):`);
